@@ -1,0 +1,119 @@
+/*
+ * json_util.c: request-body JSON parsing and field readers (see json_util.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "common/json_util.h"
+#include "common/util.h"
+
+int json_nesting_exceeds(const char *buf, size_t len, int max)
+{
+    int depth = 0, in_string = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = buf[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = 0;
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max)
+                return 1;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return 0;
+}
+
+/* Jansson refuses "\u0000" by default with a message; the contract wants a 400 naming the problem,
+ * so it is told apart from other syntax errors. */
+static int is_nul_error(const json_error_t *je)
+{
+    return strstr(je->text, "\\u0000") != NULL;
+}
+
+json_t *json_parse_body(const char *buf, size_t len, hdf_error_t *err, char *detail, size_t detaillen)
+{
+    ptrdiff_t bad = utf8_find_invalid(buf, len);
+    if (bad >= 0) {
+        *err = HDF_E_MALFORMED_JSON;
+        snprintf(detail, detaillen, "invalid UTF-8 at byte %td", bad);
+        return NULL;
+    }
+    if (json_nesting_exceeds(buf, len, HDF_JSON_MAX_DEPTH)) {
+        *err = HDF_E_MALFORMED_JSON;
+        snprintf(detail, detaillen, "JSON nesting deeper than %d levels", HDF_JSON_MAX_DEPTH);
+        return NULL;
+    }
+    json_error_t je;
+    json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+    if (j == NULL) {
+        if (is_nul_error(&je)) {
+            *err = HDF_E_VALIDATION_FAILED;
+            snprintf(detail, detaillen, "strings must not contain NUL (\\u0000), at byte %d", je.position);
+        } else {
+            *err = HDF_E_MALFORMED_JSON;
+            snprintf(detail, detaillen, "%s at byte %d (line %d, column %d)", je.text, je.position, je.line, je.column);
+        }
+    }
+    return j;
+}
+
+int json_get_string(json_t *obj, const char *key, const char *field, size_t min_chars, size_t max_chars, int required,
+                    const char **out, hdf_field_errors_t *fe)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (v == NULL) {
+        if (required) {
+            field_errors_add(fe, field, "required", "%s is required", field);
+            return -1;
+        }
+        return 0;
+    }
+    if (!json_is_string(v)) {
+        field_errors_add(fe, field, "invalid_type", "%s must be a string", field);
+        return -1;
+    }
+    size_t n = utf8_length(json_string_value(v), json_string_length(v));
+    if (n < min_chars) {
+        field_errors_add(fe, field, "too_short", "%s must be at least %zu characters", field, min_chars);
+        return -1;
+    }
+    if (n > max_chars) {
+        field_errors_add(fe, field, "too_long", "%s exceeds %zu characters", field, max_chars);
+        return -1;
+    }
+    *out = json_string_value(v);
+    return 1;
+}
+
+void json_reject_unknown(json_t *obj, const char *const *allowed, const char *prefix, hdf_field_errors_t *fe)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        int known = 0;
+        for (const char *const *a = allowed; *a != NULL && !known; a++)
+            known = strcmp(*a, key) == 0;
+        if (!known) {
+            char field[256];
+            snprintf(field, sizeof(field), "%s%s", prefix, key);
+            field_errors_add(fe, field, "unknown_field", "%s is not a known field", field);
+        }
+    }
+}
+
+char *json_dump_compact(const json_t *j, size_t *len)
+{
+    char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (s == NULL)
+        abort(); /* only on out of memory: the rest of the server treats that as fatal too */
+    *len = strlen(s);
+    return s;
+}

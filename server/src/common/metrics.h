@@ -1,0 +1,44 @@
+/*
+ * metrics.h: process-wide counters and gauges (relaxed atomics: no locks on the request path) and
+ * their Prometheus text rendering for GET /metrics.
+ */
+#ifndef HDF_METRICS_H
+#define HDF_METRICS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "http/router.h"
+
+#define HDF_METRICS_NSTATUS 19
+#define HDF_METRICS_NBUCKETS 12
+
+struct hdf_route_metrics {
+    atomic_uint_fast64_t by_status[HDF_METRICS_NSTATUS];
+    atomic_uint_fast64_t latency_bucket[HDF_METRICS_NBUCKETS]; /* non-cumulative; rendered cumulative */
+    atomic_uint_fast64_t latency_sum_us;
+};
+
+struct hdf_metrics {
+    struct hdf_route_metrics routes[HDF_ROUTE__COUNT + 1]; /* last slot: unmatched */
+    atomic_int_fast64_t in_flight;
+    atomic_int_fast64_t db_conns_total, db_conns_connected, db_in_use, db_waiting;
+    atomic_uint_fast64_t db_rejected, db_reconnects, auth_failures;
+};
+
+extern struct hdf_metrics hdf_metrics;
+
+void metrics_observe_request(hdf_route_id_t route, int status, uint64_t duration_us);
+static inline void metrics_add(atomic_int_fast64_t *g, int64_t d)
+{
+    atomic_fetch_add_explicit(g, d, memory_order_relaxed);
+}
+static inline void metrics_inc(atomic_uint_fast64_t *c)
+{
+    atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+}
+
+/* Renders the whole exposition into a malloc'd string; caller frees. */
+char *metrics_render(size_t *len);
+
+#endif

@@ -1,0 +1,200 @@
+/*
+ * config.c: environment -> struct hdf_config, validated once. Each variable has a default; each
+ * bad value is reported with its name so an operator knows what to fix.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include "config.h"
+#include "common/util.h"
+
+const char config_help_text[] =
+    "Configuration (environment):\n"
+    "  DATABASE_URL              libpq URI of the database (required)\n"
+    "  HDF_LISTEN                host:port to listen on (default 127.0.0.1:8080)\n"
+    "  HDF_THREADS               worker threads, each with its own event loop (default: cores)\n"
+    "  HDF_DB_CONNS_PER_THREAD   database connections per thread (default 4)\n"
+    "  HDF_DB_QUEUE_MAX          requests that may wait for a connection per thread before 503 (default 256)\n"
+    "  HDF_TLS_CERT, HDF_TLS_KEY PEM certificate chain and key: serve HTTPS with HTTP/2 (both or neither)\n"
+    "  HDF_MAX_BODY_BYTES        largest request body accepted (default 1048576)\n"
+    "  HDF_LOCK_TIMEOUT_MS       row lock wait before 409 lock_timeout (default 50)\n"
+    "  HDF_SHUTDOWN_TIMEOUT_MS   how long SIGTERM waits for in-flight requests (default 10000)\n"
+    "  HDF_AUTH_CACHE_MS         how long a key lookup is reused; bounds revocation lag (default 1000, max 1000)\n"
+    "  HDF_LOG_LEVEL             debug|info|warn|error (default info)\n"
+    "  HDF_SECRET_KEY            64 hex characters; encrypts secrets at rest (optional until webhooks)\n";
+
+struct getter {
+    config_getenv_fn get;
+    char *err;
+    size_t errlen;
+};
+
+static int fail(struct getter *g, const char *name, const char *why, const char *value)
+{
+    /* The value is echoed only for variables that are not secrets (callers pass NULL for those). */
+    if (value != NULL)
+        snprintf(g->err, g->errlen, "%s: %s (got \"%.80s\")", name, why, value);
+    else
+        snprintf(g->err, g->errlen, "%s: %s", name, why);
+    return -1;
+}
+
+static int get_int(struct getter *g, const char *name, long long min, long long max, long long dflt, long long *out)
+{
+    const char *v = g->get(name);
+    if (v == NULL || *v == '\0') {
+        *out = dflt;
+        return 0;
+    }
+    const char *errstr = NULL;
+    long long n = strtonum(v, min, max, &errstr);
+    if (errstr != NULL) {
+        char why[96];
+        snprintf(why, sizeof(why), "must be an integer from %lld to %lld", min, max);
+        return fail(g, name, why, v);
+    }
+    *out = n;
+    return 0;
+}
+
+int config_parse_listen(const char *s, char **host, uint16_t *port)
+{
+    const char *colon, *h = s;
+    size_t hlen;
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        if (close == NULL || close[1] != ':')
+            return -1;
+        h = s + 1;
+        hlen = (size_t)(close - h);
+        colon = close + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (colon == NULL || memchr(s, ':', (size_t)(colon - s)) != NULL)
+            return -1;
+        hlen = (size_t)(colon - s);
+    }
+    if (hlen == 0 || hlen > 255)
+        return -1;
+    const char *errstr = NULL;
+    long long p = strtonum(colon + 1, 1, 65535, &errstr);
+    if (errstr != NULL)
+        return -1;
+    *host = strndup(h, hlen);
+    *port = (uint16_t)p;
+    return *host == NULL ? -1 : 0;
+}
+
+static int load_listen(struct getter *g, struct hdf_config *c)
+{
+    const char *v = g->get("HDF_LISTEN");
+    if (v == NULL || *v == '\0')
+        v = "127.0.0.1:8080";
+    if (config_parse_listen(v, &c->listen_host, &c->listen_port) != 0)
+        return fail(g, "HDF_LISTEN", "must be host:port (IPv6 as [addr]:port)", v);
+    return 0;
+}
+
+static int load_tls(struct getter *g, struct hdf_config *c)
+{
+    const char *cert = g->get("HDF_TLS_CERT"), *key = g->get("HDF_TLS_KEY");
+    int has_cert = cert != NULL && *cert != '\0', has_key = key != NULL && *key != '\0';
+    if (has_cert != has_key)
+        return fail(g, has_cert ? "HDF_TLS_KEY" : "HDF_TLS_CERT", "must be set together with the other TLS variable", NULL);
+    if (!has_cert)
+        return 0;
+    if (access(cert, R_OK) != 0)
+        return fail(g, "HDF_TLS_CERT", "file is not readable", cert);
+    if (access(key, R_OK) != 0)
+        return fail(g, "HDF_TLS_KEY", "file is not readable", key);
+    c->tls_cert = strdup(cert);
+    c->tls_key = strdup(key);
+    return 0;
+}
+
+static int load_log_level(struct getter *g, struct hdf_config *c)
+{
+    static const char *names[] = {"debug", "info", "warn", "error"};
+    const char *v = g->get("HDF_LOG_LEVEL");
+    c->log_level = HDF_LOG_INFO;
+    if (v == NULL || *v == '\0')
+        return 0;
+    for (int i = 0; i < 4; i++) {
+        if (strcasecmp(v, names[i]) == 0) {
+            c->log_level = (enum hdf_log_level)i;
+            return 0;
+        }
+    }
+    return fail(g, "HDF_LOG_LEVEL", "must be one of debug, info, warn, error", v);
+}
+
+static int load_secret_key(struct getter *g, struct hdf_config *c)
+{
+    const char *v = g->get("HDF_SECRET_KEY");
+    if (v == NULL || *v == '\0')
+        return 0;
+    if (strlen(v) != 64 || hex_decode(v, 64, c->secret_key, sizeof(c->secret_key)) != 32)
+        return fail(g, "HDF_SECRET_KEY", "must be 64 hexadecimal characters", NULL);
+    c->has_secret_key = 1;
+    return 0;
+}
+
+static int load_numbers(struct getter *g, struct hdf_config *c)
+{
+    long long n;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (get_int(g, "HDF_THREADS", 1, 256, cores > 0 ? cores : 1, &n) != 0)
+        return -1;
+    c->threads = (int)n;
+    if (get_int(g, "HDF_DB_CONNS_PER_THREAD", 1, 64, 4, &n) != 0)
+        return -1;
+    c->db_conns_per_thread = (int)n;
+    if (get_int(g, "HDF_DB_QUEUE_MAX", 1, 100000, 256, &n) != 0)
+        return -1;
+    c->db_queue_max = (int)n;
+    if (get_int(g, "HDF_MAX_BODY_BYTES", 1024, 64LL * 1024 * 1024, 1024 * 1024, &n) != 0)
+        return -1;
+    c->max_body_bytes = n;
+    if (get_int(g, "HDF_LOCK_TIMEOUT_MS", 1, 60000, 50, &n) != 0)
+        return -1;
+    c->lock_timeout_ms = (int)n;
+    if (get_int(g, "HDF_SHUTDOWN_TIMEOUT_MS", 0, 600000, 10000, &n) != 0)
+        return -1;
+    c->shutdown_timeout_ms = (int)n;
+    if (get_int(g, "HDF_AUTH_CACHE_MS", 0, 1000, 1000, &n) != 0)
+        return -1;
+    c->auth_cache_ms = (int)n;
+    return 0;
+}
+
+int config_load(struct hdf_config *c, config_getenv_fn get, char *err, size_t errlen)
+{
+    struct getter g = {get, err, errlen};
+    memset(c, 0, sizeof(*c));
+    const char *url = get("DATABASE_URL");
+    if (url == NULL || *url == '\0') {
+        fail(&g, "DATABASE_URL", "is required (a libpq URI such as postgresql://user@host:5432/db)", NULL);
+        goto error;
+    }
+    c->database_url = strdup(url);
+    if (load_listen(&g, c) != 0 || load_numbers(&g, c) != 0 || load_tls(&g, c) != 0 || load_log_level(&g, c) != 0 ||
+        load_secret_key(&g, c) != 0)
+        goto error;
+    return 0;
+error:
+    config_free(c);
+    return -1;
+}
+
+void config_free(struct hdf_config *c)
+{
+    free(c->database_url);
+    free(c->listen_host);
+    free(c->tls_cert);
+    free(c->tls_key);
+    explicit_bzero(c->secret_key, sizeof(c->secret_key));
+    memset(c, 0, sizeof(*c));
+}

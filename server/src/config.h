@@ -1,0 +1,42 @@
+/*
+ * config.h: the environment, read and validated once at start-up into struct hdf_config.
+ * A bad value stops start-up with a message naming the variable (config_load's err).
+ */
+#ifndef HDF_CONFIG_H
+#define HDF_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum hdf_log_level { HDF_LOG_DEBUG, HDF_LOG_INFO, HDF_LOG_WARN, HDF_LOG_ERROR };
+
+struct hdf_config {
+    char *database_url;
+    char *listen_host;
+    uint16_t listen_port;
+    int threads;
+    int db_conns_per_thread;
+    int db_queue_max;        /* requests waiting for a connection, per thread */
+    char *tls_cert, *tls_key;
+    int64_t max_body_bytes;
+    int lock_timeout_ms;
+    int shutdown_timeout_ms; /* graceful shutdown bound for in-flight requests */
+    int auth_cache_ms;       /* how long a key lookup is trusted; revocation lag */
+    enum hdf_log_level log_level;
+    unsigned char secret_key[32];
+    int has_secret_key;
+};
+
+typedef const char *(*config_getenv_fn)(const char *name);
+
+/* Fills c from the environment. Returns 0, or -1 with a message naming the variable in err. */
+int config_load(struct hdf_config *c, config_getenv_fn get, char *err, size_t errlen);
+void config_free(struct hdf_config *c);
+
+/* "host:port" or "[v6]:port"; exposed for tests. */
+int config_parse_listen(const char *s, char **host, uint16_t *port);
+
+/* Text for --help: every variable, its default and meaning. */
+extern const char config_help_text[];
+
+#endif

@@ -1,0 +1,485 @@
+/*
+ * pool.c: asynchronous libpq on the worker's event loop (see pool.h for the model).
+ *
+ * libpq's socket is registered with the loop as a dup() so that closing the loop's socket never
+ * closes libpq's. While connecting, libpq may replace its socket (one address after another), so
+ * the loop's socket is rebuilt after every PQconnectPoll step.
+ */
+#include <unistd.h>
+#include "db/pool.h"
+#include "common/log.h"
+#include "common/metrics.h"
+
+#define POOL_BACKOFF_MIN_MS 100
+#define POOL_BACKOFF_MAX_MS 2000
+#define POOL_WAIT_MAX_MS 5000
+
+enum conn_state { CONN_DOWN, CONN_CONNECTING, CONN_SETUP, CONN_IDLE, CONN_BUSY, CONN_RESETTING };
+
+struct hdf_db_conn {
+    hdf_db_pool_t *pool;
+    PGconn *pg;
+    h2o_socket_t *sock;
+    enum conn_state state;
+    int setup_step; /* -1: session setup; i: preparing statement i */
+    unsigned char prepared[HDF_STMT__COUNT];
+    hdf_db_waiter_t *waiter;
+    int in_query;
+    PGresult *result;
+    uint64_t retry_at;
+    uint32_t backoff_ms;
+    h2o_linklist_t idle_link;
+};
+
+struct hdf_db_pool {
+    h2o_loop_t *loop;
+    const struct hdf_config *cfg;
+    size_t nconns, connected;
+    hdf_db_conn_t *conns;
+    h2o_linklist_t idle, waiting;
+    size_t nwaiting;
+};
+
+static void conn_start(hdf_db_conn_t *c);
+static void conn_fail(hdf_db_conn_t *c, const char *why);
+static void conn_make_available(hdf_db_conn_t *c);
+static void on_readable(h2o_socket_t *sock, const char *err);
+static void on_writable(h2o_socket_t *sock, const char *err);
+
+static void set_waiting(hdf_db_pool_t *p, size_t n)
+{
+    metrics_add(&hdf_metrics.db_waiting, (int64_t)n - (int64_t)p->nwaiting);
+    p->nwaiting = n;
+}
+
+static void close_socket(hdf_db_conn_t *c)
+{
+    if (c->sock != NULL) {
+        h2o_socket_close(c->sock);
+        c->sock = NULL;
+    }
+}
+
+/* (Re)registers a dup of libpq's socket with the loop. */
+static int open_socket(hdf_db_conn_t *c)
+{
+    close_socket(c);
+    int fd = dup(PQsocket(c->pg));
+    if (fd < 0)
+        return -1;
+    c->sock = h2o_evloop_socket_create(c->pool->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    c->sock->data = c;
+    return 0;
+}
+
+static void wait_for(hdf_db_conn_t *c, int writable)
+{
+    if (writable) {
+        h2o_socket_read_stop(c->sock);
+        h2o_socket_notify_write(c->sock, on_writable);
+    } else {
+        h2o_socket_read_start(c->sock, on_readable);
+    }
+}
+
+static void fail_waiters(hdf_db_pool_t *p)
+{
+    while (!h2o_linklist_is_empty(&p->waiting)) {
+        hdf_db_waiter_t *w = H2O_STRUCT_FROM_MEMBER(hdf_db_waiter_t, link, p->waiting.next);
+        h2o_linklist_unlink(&w->link);
+        set_waiting(p, p->nwaiting - 1);
+        w->on_acquire(w, HDF_E_UNAVAILABLE);
+    }
+}
+
+static void lend(hdf_db_conn_t *c, hdf_db_waiter_t *w)
+{
+    c->state = CONN_BUSY;
+    c->waiter = w;
+    w->conn = c;
+    metrics_add(&hdf_metrics.db_in_use, 1);
+}
+
+static void conn_make_available(hdf_db_conn_t *c)
+{
+    hdf_db_pool_t *p = c->pool;
+    if (!h2o_linklist_is_empty(&p->waiting)) {
+        hdf_db_waiter_t *w = H2O_STRUCT_FROM_MEMBER(hdf_db_waiter_t, link, p->waiting.next);
+        h2o_linklist_unlink(&w->link);
+        set_waiting(p, p->nwaiting - 1);
+        lend(c, w);
+        w->on_acquire(w, HDF_OK);
+        return;
+    }
+    c->state = CONN_IDLE;
+    h2o_linklist_insert(&p->idle, &c->idle_link);
+}
+
+static void conn_send_failed(hdf_db_conn_t *c)
+{
+    conn_fail(c, PQerrorMessage(c->pg));
+}
+
+static void conn_flush(hdf_db_conn_t *c)
+{
+    int r = PQflush(c->pg);
+    if (r < 0)
+        conn_send_failed(c);
+    else if (r > 0)
+        h2o_socket_notify_write(c->sock, on_writable);
+}
+
+static void setup_next(hdf_db_conn_t *c, PGresult *res)
+{
+    if (c->setup_step < 0) {
+        if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+            conn_fail(c, res != NULL ? PQresultErrorMessage(res) : "no result for session setup");
+            return;
+        }
+        if (strcmp(PQgetvalue(res, 0, 4), "not-member") == 0)
+            log_line(HDF_LOG_WARN, "database login is not a member of hdf_server: serving with its own privileges",
+                     "\"see\":\"docs/security.md\"");
+    } else {
+        /* A statement may not prepare before migrations ran; it is then sent unprepared. */
+        c->prepared[c->setup_step] = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK;
+    }
+    if (++c->setup_step == HDF_STMT__COUNT) {
+        c->pool->connected++;
+        metrics_add(&hdf_metrics.db_conns_connected, 1);
+        c->backoff_ms = 0;
+        conn_make_available(c);
+        return;
+    }
+    const struct hdf_statement *s = &hdf_statements[c->setup_step];
+    if (!PQsendPrepare(c->pg, s->name, s->sql, s->nparams, NULL)) {
+        conn_send_failed(c);
+        return;
+    }
+    c->in_query = 1;
+    conn_flush(c);
+}
+
+static void conn_connected(hdf_db_conn_t *c)
+{
+    c->state = CONN_SETUP;
+    c->setup_step = -1;
+    if (open_socket(c) != 0 || PQsetnonblocking(c->pg, 1) != 0 || !PQsendQuery(c->pg, hdf_session_setup_sql)) {
+        conn_fail(c, "session setup could not be sent");
+        return;
+    }
+    c->in_query = 1;
+    wait_for(c, 0);
+    conn_flush(c);
+}
+
+static void conn_poll(hdf_db_conn_t *c)
+{
+    PostgresPollingStatusType st = PQconnectPoll(c->pg);
+    if (st == PGRES_POLLING_OK) {
+        conn_connected(c);
+        return;
+    }
+    if (st == PGRES_POLLING_FAILED) {
+        conn_fail(c, PQerrorMessage(c->pg));
+        return;
+    }
+    if (open_socket(c) != 0) {
+        conn_fail(c, "dup() of the database socket failed");
+        return;
+    }
+    wait_for(c, st == PGRES_POLLING_WRITING);
+}
+
+/* Called when the command in flight has all its results. */
+static void command_done(hdf_db_conn_t *c)
+{
+    PGresult *res = c->result;
+    c->result = NULL;
+    switch (c->state) {
+    case CONN_SETUP:
+        setup_next(c, res);
+        break;
+    case CONN_BUSY:
+        if (c->waiter != NULL && c->waiter->on_result != NULL) {
+            hdf_db_waiter_t *w = c->waiter;
+            hdf_db_result_cb cb = w->on_result;
+            w->on_result = NULL;
+            cb(w, res, HDF_OK);
+        } else if (c->waiter == NULL) {
+            /* its request went away mid-query: roll back whatever it started */
+            c->state = CONN_IDLE;
+            if (PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+                c->state = CONN_RESETTING;
+                if (!PQsendQuery(c->pg, "ROLLBACK")) {
+                    conn_send_failed(c);
+                    break;
+                }
+                c->in_query = 1;
+                conn_flush(c);
+            } else {
+                conn_make_available(c);
+            }
+        }
+        break;
+    case CONN_RESETTING:
+        conn_make_available(c);
+        break;
+    default:
+        break;
+    }
+    PQclear(res);
+}
+
+static void conn_consume(hdf_db_conn_t *c)
+{
+    if (!PQconsumeInput(c->pg)) {
+        conn_fail(c, PQerrorMessage(c->pg));
+        return;
+    }
+    while (c->in_query && c->pg != NULL && !PQisBusy(c->pg)) {
+        PGresult *r = PQgetResult(c->pg);
+        if (r == NULL) {
+            c->in_query = 0;
+            command_done(c); /* may start the next command on this connection */
+            continue;
+        }
+        /* keep the first result, or an error that follows it */
+        if (c->result == NULL) {
+            c->result = r;
+        } else if (PQresultStatus(r) == PGRES_FATAL_ERROR) {
+            PQclear(c->result);
+            c->result = r;
+        } else {
+            PQclear(r);
+        }
+    }
+    PGnotify *n;
+    while (c->pg != NULL && (n = PQnotifies(c->pg)) != NULL)
+        PQfreemem(n);
+}
+
+static void on_readable(h2o_socket_t *sock, const char *err)
+{
+    hdf_db_conn_t *c = sock->data;
+    (void)err; /* libpq reports the same failure with a better message */
+    if (c->state == CONN_CONNECTING)
+        conn_poll(c);
+    else
+        conn_consume(c);
+}
+
+static void on_writable(h2o_socket_t *sock, const char *err)
+{
+    hdf_db_conn_t *c = sock->data;
+    (void)err;
+    if (c->state == CONN_CONNECTING)
+        conn_poll(c);
+    else
+        conn_flush(c);
+}
+
+static void conn_schedule_retry(hdf_db_conn_t *c)
+{
+    c->backoff_ms = c->backoff_ms == 0 ? POOL_BACKOFF_MIN_MS : c->backoff_ms * 2;
+    if (c->backoff_ms > POOL_BACKOFF_MAX_MS)
+        c->backoff_ms = POOL_BACKOFF_MAX_MS;
+    c->retry_at = h2o_now(c->pool->loop) + c->backoff_ms;
+}
+
+static void conn_fail(hdf_db_conn_t *c, const char *why)
+{
+    hdf_db_pool_t *p = c->pool;
+    int was_connected = c->state >= CONN_IDLE;
+    if (c->backoff_ms == 0 || was_connected) {
+        char msg[256];
+        log_escape(why != NULL ? why : "", msg, sizeof(msg));
+        log_line(HDF_LOG_WARN, "database connection failed", "\"reason\":\"%s\"", msg);
+    }
+    if (c->state == CONN_IDLE)
+        h2o_linklist_unlink(&c->idle_link);
+    if (was_connected) {
+        p->connected--;
+        metrics_add(&hdf_metrics.db_conns_connected, -1);
+    }
+    close_socket(c);
+    PQclear(c->result);
+    c->result = NULL;
+    PQfinish(c->pg);
+    c->pg = NULL;
+    c->in_query = 0;
+    c->state = CONN_DOWN;
+    conn_schedule_retry(c);
+    hdf_db_waiter_t *w = c->waiter;
+    c->waiter = NULL;
+    if (w != NULL) {
+        w->conn = NULL;
+        metrics_add(&hdf_metrics.db_in_use, -1);
+        hdf_db_result_cb cb = w->on_result;
+        w->on_result = NULL;
+        if (cb != NULL)
+            cb(w, NULL, HDF_E_UNAVAILABLE);
+    }
+    if (p->connected == 0)
+        fail_waiters(p);
+}
+
+static void conn_start(hdf_db_conn_t *c)
+{
+    c->pg = PQconnectStart(c->pool->cfg->database_url);
+    if (c->pg == NULL || PQstatus(c->pg) == CONNECTION_BAD) {
+        conn_fail(c, c->pg != NULL ? PQerrorMessage(c->pg) : "out of memory");
+        return;
+    }
+    c->state = CONN_CONNECTING;
+    memset(c->prepared, 0, sizeof(c->prepared));
+    if (open_socket(c) != 0) {
+        conn_fail(c, "dup() of the database socket failed");
+        return;
+    }
+    wait_for(c, 1); /* libpq: behave as if PQconnectPoll last returned PGRES_POLLING_WRITING */
+}
+
+hdf_db_pool_t *db_pool_create(h2o_loop_t *loop, const struct hdf_config *cfg)
+{
+    hdf_db_pool_t *p = h2o_mem_alloc(sizeof(*p));
+    *p = (hdf_db_pool_t){.loop = loop, .cfg = cfg, .nconns = (size_t)cfg->db_conns_per_thread};
+    h2o_linklist_init_anchor(&p->idle);
+    h2o_linklist_init_anchor(&p->waiting);
+    p->conns = h2o_mem_alloc(sizeof(*p->conns) * p->nconns);
+    memset(p->conns, 0, sizeof(*p->conns) * p->nconns);
+    metrics_add(&hdf_metrics.db_conns_total, (int64_t)p->nconns);
+    for (size_t i = 0; i < p->nconns; i++) {
+        p->conns[i].pool = p;
+        conn_start(&p->conns[i]);
+    }
+    return p;
+}
+
+void db_pool_destroy(hdf_db_pool_t *p)
+{
+    for (size_t i = 0; i < p->nconns; i++) {
+        hdf_db_conn_t *c = &p->conns[i];
+        close_socket(c);
+        PQclear(c->result);
+        if (c->pg != NULL)
+            PQfinish(c->pg);
+    }
+    metrics_add(&hdf_metrics.db_conns_total, -(int64_t)p->nconns);
+    metrics_add(&hdf_metrics.db_conns_connected, -(int64_t)p->connected);
+    free(p->conns);
+    free(p);
+}
+
+void db_pool_tick(hdf_db_pool_t *p)
+{
+    uint64_t now = h2o_now(p->loop);
+    for (size_t i = 0; i < p->nconns; i++) {
+        hdf_db_conn_t *c = &p->conns[i];
+        if (c->state == CONN_DOWN && now >= c->retry_at) {
+            metrics_inc(&hdf_metrics.db_reconnects);
+            conn_start(c);
+        }
+    }
+    while (!h2o_linklist_is_empty(&p->waiting)) {
+        hdf_db_waiter_t *w = H2O_STRUCT_FROM_MEMBER(hdf_db_waiter_t, link, p->waiting.next);
+        if (now - w->enqueued_at < POOL_WAIT_MAX_MS)
+            break;
+        h2o_linklist_unlink(&w->link);
+        set_waiting(p, p->nwaiting - 1);
+        w->on_acquire(w, HDF_E_UNAVAILABLE);
+    }
+}
+
+int db_pool_is_up(const hdf_db_pool_t *p)
+{
+    return p->connected > 0;
+}
+
+void db_pool_acquire(hdf_db_pool_t *p, hdf_db_waiter_t *w, hdf_db_acquire_cb cb)
+{
+    w->pool = p;
+    w->conn = NULL;
+    w->on_acquire = cb;
+    w->on_result = NULL;
+    if (!h2o_linklist_is_empty(&p->idle)) {
+        hdf_db_conn_t *c = H2O_STRUCT_FROM_MEMBER(hdf_db_conn_t, idle_link, p->idle.next);
+        h2o_linklist_unlink(&c->idle_link);
+        lend(c, w);
+        cb(w, HDF_OK);
+        return;
+    }
+    if (p->connected == 0 || p->nwaiting >= (size_t)p->cfg->db_queue_max) {
+        if (p->connected != 0)
+            metrics_inc(&hdf_metrics.db_rejected);
+        cb(w, HDF_E_UNAVAILABLE);
+        return;
+    }
+    w->enqueued_at = h2o_now(p->loop);
+    h2o_linklist_insert(&p->waiting, &w->link);
+    set_waiting(p, p->nwaiting + 1);
+}
+
+void db_query(hdf_db_waiter_t *w, enum hdf_stmt stmt, const char *const *params, const int *lengths, hdf_db_result_cb cb)
+{
+    hdf_db_conn_t *c = w->conn;
+    const struct hdf_statement *s = &hdf_statements[stmt];
+    int formats[8] = {0};
+    int n = s->nparams < 8 ? s->nparams : 8;
+    w->on_result = cb;
+    if (c == NULL) { /* the connection broke after it was lent */
+        w->on_result = NULL;
+        cb(w, NULL, HDF_E_UNAVAILABLE);
+        return;
+    }
+    for (int i = 0; lengths != NULL && i < n; i++)
+        formats[i] = lengths[i] > 0;
+    int ok = c->prepared[stmt] ? PQsendQueryPrepared(c->pg, s->name, s->nparams, params, lengths, formats, 0)
+                               : PQsendQueryParams(c->pg, s->sql, s->nparams, NULL, params, lengths, formats, 0);
+    if (!ok) {
+        conn_send_failed(c);
+        return;
+    }
+    c->in_query = 1;
+    conn_flush(c);
+}
+
+void db_release(hdf_db_waiter_t *w)
+{
+    hdf_db_conn_t *c = w->conn;
+    if (c == NULL)
+        return;
+    w->conn = NULL;
+    c->waiter = NULL;
+    metrics_add(&hdf_metrics.db_in_use, -1);
+    if (PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+        c->state = CONN_RESETTING;
+        if (!PQsendQuery(c->pg, "ROLLBACK")) {
+            conn_send_failed(c);
+            return;
+        }
+        c->in_query = 1;
+        conn_flush(c);
+        return;
+    }
+    conn_make_available(c);
+}
+
+void db_cancel(hdf_db_waiter_t *w)
+{
+    if (h2o_linklist_is_linked(&w->link)) {
+        h2o_linklist_unlink(&w->link);
+        set_waiting(w->pool, w->pool->nwaiting - 1);
+    }
+    hdf_db_conn_t *c = w->conn;
+    if (c == NULL)
+        return;
+    w->on_result = NULL;
+    if (c->in_query) {
+        /* command_done recycles the connection once the command finishes */
+        c->waiter = NULL;
+        w->conn = NULL;
+        metrics_add(&hdf_metrics.db_in_use, -1);
+        return;
+    }
+    db_release(w);
+}

@@ -1,0 +1,250 @@
+/*
+ * request.c: the request pipeline (see request.h). Each stage either answers with a problem or
+ * hands on to the next; the only asynchronous stages are the key lookup and the handler's queries.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "http/request.h"
+#include "http/auth.h"
+#include "http/body.h"
+#include "http/respond.h"
+#include "common/json_util.h"
+#include "common/metrics.h"
+#include "db/sqlstate.h"
+
+/* The handler table: routes.def names a function per route. */
+#define ROUTE(id, method, tmpl, handler, access) void handler(struct hdf_req *r);
+#include "http/routes.def"
+#undef ROUTE
+static const hdf_handler_fn handlers[HDF_ROUTE__COUNT] = {
+#define ROUTE(id, method, tmpl, handler, access) [HDF_ROUTE_##id] = handler,
+#include "http/routes.def"
+#undef ROUTE
+};
+
+char *request_strdup(struct hdf_req *r, const char *s)
+{
+    if (s == NULL || r->req == NULL)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = h2o_mem_alloc_pool(&r->req->pool, n);
+    memcpy(d, s, n);
+    return d;
+}
+
+static void *pool_alloc(void *ctx, size_t n)
+{
+    return h2o_mem_alloc_pool(ctx, n);
+}
+
+/* h2o frees the request's pool when the request ends, whether or not we answered. */
+static void on_dispose(void *p)
+{
+    struct hdf_req *r = p;
+    db_cancel(&r->db);
+    json_decref(r->body);
+    r->worker->in_flight--;
+    metrics_add(&hdf_metrics.in_flight, -1);
+    r->req = NULL;
+}
+
+static void set_request_id(struct hdf_req *r)
+{
+    h2o_req_t *req = r->req;
+    ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-request-id"), -1);
+    if (i >= 0) {
+        h2o_iovec_t v = req->headers.entries[i].value;
+        if (request_id_is_sane(v.base, v.len)) {
+            memcpy(r->request_id, v.base, v.len);
+            r->request_id[v.len] = '\0';
+            return;
+        }
+    }
+    request_id_generate(r->request_id);
+}
+
+static int route(struct hdf_req *r)
+{
+    h2o_req_t *req = r->req;
+    size_t pathlen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    switch (router_match(req->path.base, pathlen, r->method, &r->match)) {
+    case HDF_ROUTER_OK:
+        return 0;
+    case HDF_ROUTER_METHOD_NOT_ALLOWED: {
+        char allow[64];
+        router_allow_header(r->match.allowed, allow, sizeof(allow));
+        r->match.route = HDF_ROUTE__COUNT;
+        respond_add_header(r, "Allow", allow);
+        respond_problem_fmt(r, HDF_E_METHOD_NOT_ALLOWED, "%s is not allowed here; allowed: %s", router_method_name(r->method),
+                            allow);
+        return -1;
+    }
+    default:
+        respond_problem(r, HDF_E_NOT_FOUND, "no such resource", NULL);
+        return -1;
+    }
+}
+
+static int parse_query(struct hdf_req *r)
+{
+    h2o_req_t *req = r->req;
+    if (req->query_at == SIZE_MAX)
+        return 0;
+    const char *qs = req->path.base + req->query_at + 1;
+    size_t len = req->path.len - req->query_at - 1;
+    if (query_parse(qs, len, &r->query, pool_alloc, &req->pool) != 0) {
+        hdf_field_errors_t fe = {0};
+        field_errors_add(&fe, "query", "invalid", "the query string is malformed (bad escape, invalid UTF-8 or over %d parameters)",
+                         HDF_QUERY_MAX_PARAMS);
+        respond_field_errors(r, &fe);
+        return -1;
+    }
+    if (query_has_credential(&r->query)) {
+        respond_problem(r, HDF_E_API_KEY_IN_QUERY,
+                        "send the API key in the Authorization header (Bearer); keys in URLs leak into logs and histories", NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static int check_role(struct hdf_req *r)
+{
+    hdf_access_t access = hdf_routes[r->match.route].access;
+    if (r->auth.role == HDF_ROLE_READONLY && r->method != HDF_GET && r->method != HDF_HEAD) {
+        respond_problem(r, HDF_E_FORBIDDEN, "readonly keys may only read", NULL);
+        return -1;
+    }
+    if (access == HDF_ACCESS_ADMIN && r->auth.role != HDF_ROLE_ADMIN) {
+        respond_problem(r, HDF_E_FORBIDDEN, "this resource needs an admin key", NULL);
+        return -1;
+    }
+    if (access == HDF_ACCESS_WRITE && r->auth.role == HDF_ROLE_READONLY) {
+        respond_problem(r, HDF_E_FORBIDDEN, "this resource needs an admin or agent key", NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_body(struct hdf_req *r)
+{
+    h2o_req_t *req = r->req;
+    if (req->entity.base == NULL || req->entity.len == 0)
+        return 0;
+    if ((int64_t)req->entity.len > r->worker->cfg->max_body_bytes) { /* h2o enforces it first; kept as a backstop */
+        respond_problem_fmt(r, HDF_E_BODY_TOO_LARGE, "request bodies are limited to %lld bytes",
+                            (long long)r->worker->cfg->max_body_bytes);
+        return -1;
+    }
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
+    if (i < 0 || !body_content_type_is_json(req->headers.entries[i].value.base, req->headers.entries[i].value.len)) {
+        respond_problem(r, HDF_E_UNSUPPORTED_MEDIA_TYPE, "request bodies must be application/json (UTF-8)", NULL);
+        return -1;
+    }
+    hdf_error_t err;
+    char detail[256];
+    r->body = json_parse_body(req->entity.base, req->entity.len, &err, detail, sizeof(detail));
+    if (r->body == NULL) {
+        respond_problem(r, err, detail, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+void request_after_auth(struct hdf_req *r)
+{
+    if (check_role(r) != 0 || parse_body(r) != 0)
+        return;
+    handlers[r->match.route](r);
+}
+
+int request_on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    (void)self;
+    struct hdf_req *r = h2o_mem_alloc_shared(&req->pool, sizeof(*r), on_dispose);
+    memset(r, 0, sizeof(*r));
+    r->req = req;
+    r->worker = worker_of(req->conn->ctx);
+    r->started_ns = time_mono_ns();
+    r->method = router_method_from(req->method.base, req->method.len);
+    r->match.route = HDF_ROUTE__COUNT;
+    r->worker->in_flight++;
+    metrics_add(&hdf_metrics.in_flight, 1);
+    set_request_id(r);
+    if (route(r) != 0)
+        return 0;
+    if (hdf_routes[r->match.route].access == HDF_ACCESS_PUBLIC) {
+        if (parse_query(r) == 0)
+            handlers[r->match.route](r);
+        return 0;
+    }
+    if (parse_query(r) != 0)
+        return 0;
+    auth_authenticate(r);
+    return 0;
+}
+
+/* ---- one-statement queries on behalf of a handler ---- */
+
+static struct hdf_req *req_of_waiter(hdf_db_waiter_t *w)
+{
+    return H2O_STRUCT_FROM_MEMBER(struct hdf_req, db, w);
+}
+
+static void on_query_result(hdf_db_waiter_t *w, PGresult *res, hdf_error_t err)
+{
+    struct hdf_req *r = req_of_waiter(w);
+    hdf_query_done_fn done = r->query_done;
+    if (err == HDF_OK)
+        err = db_error_from_result(res);
+    if (err != HDF_OK) {
+        if (err == HDF_E_INTERNAL)
+            db_log_error(hdf_statements[r->query_stmt].name, res);
+        respond_problem(r, err, err == HDF_E_UNAVAILABLE ? "the database is unavailable; retry shortly" : NULL, NULL);
+        return;
+    }
+    db_release(w);
+    done(r, res);
+}
+
+static void on_query_conn(hdf_db_waiter_t *w, hdf_error_t err)
+{
+    struct hdf_req *r = req_of_waiter(w);
+    if (err != HDF_OK) {
+        respond_problem(r, err, "the database is unavailable; retry shortly", NULL);
+        return;
+    }
+    db_query(w, r->query_stmt, (const char *const *)r->query_params, r->query_lengths, on_query_result);
+}
+
+void request_query(struct hdf_req *r, enum hdf_stmt stmt, const char *const *params, const int *lengths, hdf_query_done_fn done)
+{
+    int n = hdf_statements[stmt].nparams;
+    r->query_stmt = stmt;
+    r->query_done = done;
+    r->query_params = h2o_mem_alloc_pool(&r->req->pool, sizeof(char *) * (size_t)(n + 1));
+    r->query_lengths = h2o_mem_alloc_pool(&r->req->pool, sizeof(int) * (size_t)(n + 1));
+    for (int i = 0; i < n; i++) {
+        int len = lengths != NULL ? lengths[i] : 0;
+        r->query_lengths[i] = len;
+        if (params[i] == NULL) {
+            r->query_params[i] = NULL;
+        } else if (len > 0) {
+            r->query_params[i] = h2o_mem_alloc_pool(&r->req->pool, (size_t)len);
+            memcpy(r->query_params[i], params[i], (size_t)len);
+        } else {
+            r->query_params[i] = request_strdup(r, params[i]);
+        }
+    }
+    db_pool_acquire(r->worker->db, &r->db, on_query_conn);
+}
+
+int64_t request_path_id(struct hdf_req *r, size_t i, const char *field)
+{
+    int64_t id = i < r->match.nparams ? parse_id(r->match.params[i].base, r->match.params[i].len) : -1;
+    if (id < 0) {
+        hdf_field_errors_t fe = {0};
+        field_errors_add(&fe, field, "invalid", "%s must be a positive integer below 2^63", field);
+        respond_field_errors(r, &fe);
+    }
+    return id;
+}

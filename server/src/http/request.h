@@ -1,0 +1,68 @@
+/*
+ * request.h: the per-request context every handler works with, and the pipeline that builds it:
+ * request id -> route (404/405) -> credentials in the query (400) -> key (401) -> role (403) ->
+ * body (415/400) -> handler. A handler answers through respond.h, now or from a database callback.
+ */
+#ifndef HDF_REQUEST_H
+#define HDF_REQUEST_H
+
+#include <h2o.h>
+#include <jansson.h>
+#include "common/util.h"
+#include "db/pool.h"
+#include "http/query.h"
+#include "http/router.h"
+#include "worker.h"
+
+enum hdf_role { HDF_ROLE_READONLY, HDF_ROLE_AGENT, HDF_ROLE_ADMIN };
+
+struct hdf_auth {
+    int64_t key_id, workspace_id;
+    enum hdf_role role;
+    const char *role_name, *label, *workspace_slug, *workspace_name;
+    const char *expires_at; /* RFC 3339, or NULL */
+};
+
+struct hdf_req;
+typedef void (*hdf_query_done_fn)(struct hdf_req *r, PGresult *res);
+
+struct hdf_req {
+    h2o_req_t *req; /* NULL once h2o has disposed of the request (client gone) */
+    struct hdf_worker *worker;
+    hdf_method_t method;
+    struct hdf_route_match match;
+    char request_id[HDF_REQUEST_ID_MAX + 1];
+    struct hdf_query query;
+    int authenticated;
+    struct hdf_auth auth;
+    json_t *body; /* the parsed body, when the request had one */
+    hdf_db_waiter_t db;
+    int64_t started_ns;
+    int responded;
+    /* request_query's call, kept while a connection is awaited */
+    enum hdf_stmt query_stmt;
+    char **query_params;
+    int *query_lengths;
+    hdf_query_done_fn query_done;
+    int64_t handler_arg; /* a handler's own value across its callbacks (a list's limit, say) */
+};
+
+typedef void (*hdf_handler_fn)(struct hdf_req *r);
+
+/* The h2o handler: everything enters here. */
+int request_on_req(h2o_handler_t *self, h2o_req_t *req);
+/* Continues the pipeline after authentication (called by auth.c). */
+void request_after_auth(struct hdf_req *r);
+
+/* Copies into the request's pool (valid until the request ends). */
+char *request_strdup(struct hdf_req *r, const char *s);
+
+/* Runs one statement on a pooled connection and calls done with its successful result; database
+ * failures are answered (503/409/500) without calling done. The connection is released first.
+ * params (and lengths: non-zero for binary parameters) are copied, so they may live on the stack. */
+void request_query(struct hdf_req *r, enum hdf_stmt stmt, const char *const *params, const int *lengths, hdf_query_done_fn done);
+
+/* The path parameter i as an id; answers 400 naming field and returns -1 when it is not one. */
+int64_t request_path_id(struct hdf_req *r, size_t i, const char *field);
+
+#endif
