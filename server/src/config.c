@@ -17,7 +17,7 @@ const char config_help_text[] =
     "  HDF_LISTEN                host:port to listen on (default 127.0.0.1:8080)\n"
     "  HDF_THREADS               worker threads, each with its own event loop (default: cores)\n"
     "  HDF_DB_CONNS_PER_THREAD   database connections per thread (default 4)\n"
-    "  HDF_DB_QUEUE_MAX          requests that may wait for a connection per thread before 503 (default 256)\n"
+    "  HDF_DB_QUEUE_MAX          requests that may wait for a connection per thread before 503 (default 1024)\n"
     "  HDF_TLS_CERT, HDF_TLS_KEY PEM certificate chain and key: serve HTTPS with HTTP/2 (both or neither)\n"
     "  HDF_MAX_BODY_BYTES        largest request body accepted (default 1048576)\n"
     "  HDF_LOCK_TIMEOUT_MS       row lock wait before 409 lock_timeout (default 50)\n"
@@ -152,7 +152,7 @@ static int load_numbers(struct getter *g, struct hdf_config *c)
     if (get_int(g, "HDF_DB_CONNS_PER_THREAD", 1, 64, 4, &n) != 0)
         return -1;
     c->db_conns_per_thread = (int)n;
-    if (get_int(g, "HDF_DB_QUEUE_MAX", 1, 100000, 256, &n) != 0)
+    if (get_int(g, "HDF_DB_QUEUE_MAX", 1, 100000, 1024, &n) != 0)
         return -1;
     c->db_queue_max = (int)n;
     if (get_int(g, "HDF_MAX_BODY_BYTES", 1024, 64LL * 1024 * 1024, 1024 * 1024, &n) != 0)

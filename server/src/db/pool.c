@@ -323,6 +323,17 @@ static void conn_fail(hdf_db_conn_t *c, const char *why)
         fail_waiters(p);
 }
 
+/* Server notices (and the FATAL text of a terminated session) go to the log, not to stderr. */
+static void on_notice(void *arg, const char *message)
+{
+    char msg[512];
+    (void)arg;
+    if (!log_enabled(HDF_LOG_DEBUG))
+        return;
+    log_escape(message, msg, sizeof(msg));
+    log_line(HDF_LOG_DEBUG, "database notice", "\"notice\":\"%s\"", msg);
+}
+
 static void conn_start(hdf_db_conn_t *c)
 {
     c->pg = PQconnectStart(c->pool->cfg->database_url);
@@ -330,6 +341,7 @@ static void conn_start(hdf_db_conn_t *c)
         conn_fail(c, c->pg != NULL ? PQerrorMessage(c->pg) : "out of memory");
         return;
     }
+    PQsetNoticeProcessor(c->pg, on_notice, NULL);
     c->state = CONN_CONNECTING;
     memset(c->prepared, 0, sizeof(c->prepared));
     if (open_socket(c) != 0) {
