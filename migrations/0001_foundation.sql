@@ -38,22 +38,24 @@ CREATE SCHEMA hdf_admin;
 REVOKE ALL ON SCHEMA hdf_admin FROM PUBLIC;
 ALTER DEFAULT PRIVILEGES IN SCHEMA hdf_admin REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 
--- Returns the new row (id, slug, name, created_at).
-CREATE FUNCTION hdf_admin.create_workspace(slug text, name text)
-RETURNS public.workspaces
-LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
-DECLARE
-    w public.workspaces;
+CREATE FUNCTION hdf_admin.check_slug(slug text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, public AS $$
 BEGIN
-    IF create_workspace.slug IS NULL OR create_workspace.slug !~ '^[a-z0-9][a-z0-9-]{0,62}$' THEN
-        RAISE EXCEPTION 'invalid workspace slug %', create_workspace.slug
+    IF slug IS NULL OR slug !~ '^[a-z0-9][a-z0-9-]{0,62}$' THEN
+        RAISE EXCEPTION 'invalid workspace slug %', slug
             USING ERRCODE = '22023', HINT = 'use 1-63 characters of a-z, 0-9 and -, starting with a letter or digit';
     END IF;
-    INSERT INTO public.workspaces AS ws (slug, name)
-        VALUES (create_workspace.slug, create_workspace.name)
-        RETURNING ws.* INTO w;
-    RETURN w;
+    RETURN slug;
 END
+$$;
+
+-- An SQL function: PL/pgSQL would refuse an input and an output both named slug.
+CREATE FUNCTION hdf_admin.create_workspace(slug text, name text)
+RETURNS TABLE (workspace_id bigint, slug text, name text)
+LANGUAGE sql SET search_path = pg_catalog, public AS $$
+    INSERT INTO public.workspaces AS w (slug, name)
+    VALUES (hdf_admin.check_slug(create_workspace.slug), create_workspace.name)
+    RETURNING w.id, w.slug, w.name;
 $$;
 
 -- 40 base62 characters by rejection sampling over CSPRNG bytes: bytes >= 248 are discarded so

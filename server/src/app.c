@@ -52,7 +52,8 @@ static SSL_CTX *tls_context(const struct hdf_config *cfg)
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
     if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert) != 1) {
-        fprintf(stderr, "helpdeskflow: HDF_TLS_CERT: cannot load %s: %s\n", cfg->tls_cert, ERR_reason_error_string(ERR_get_error()));
+        fprintf(stderr, "helpdeskflow: HDF_TLS_CERT: cannot load %s: %s\n", cfg->tls_cert,
+                ERR_reason_error_string(ERR_get_error()));
         SSL_CTX_free(ctx);
         return NULL;
     }

@@ -16,7 +16,7 @@ struct hdf_config {
     uint16_t listen_port;
     int threads;
     int db_conns_per_thread;
-    int db_queue_max;        /* requests waiting for a connection, per thread */
+    int db_queue_max; /* requests waiting for a connection, per thread */
     char *tls_cert, *tls_key;
     int64_t max_body_bytes;
     int lock_timeout_ms;

@@ -72,8 +72,8 @@ static int apply_one(PGconn *pg, const struct hdf_migration *m, const char *sum)
     }
     PQclear(r);
     const char *params[] = {v, m->name, sum};
-    r = PQexecParams(pg, "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)", 3, NULL, params, NULL,
-                     NULL, 0);
+    r = PQexecParams(pg, "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)", 3, NULL, params, NULL, NULL,
+                     0);
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     if (!ok)
         fprintf(stderr, "helpdeskflow migrate: recording %04d failed: %s", m->version, PQresultErrorMessage(r));

@@ -54,8 +54,8 @@ static void on_tick(h2o_timeout_entry_t *entry)
         if (w->in_flight == 0) {
             w->done = 1;
         } else if (h2o_now(w->loop) >= w->shutdown_deadline) {
-            log_line(HDF_LOG_WARN, "shutdown timeout: abandoning in-flight requests", "\"worker\":%d,\"in_flight\":%lld",
-                     w->index, (long long)w->in_flight);
+            log_line(HDF_LOG_WARN, "shutdown timeout: abandoning in-flight requests", "\"worker\":%d,\"in_flight\":%lld", w->index,
+                     (long long)w->in_flight);
             w->done = 1;
         }
     }

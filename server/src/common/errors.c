@@ -122,8 +122,8 @@ json_t *problem_build(hdf_error_t e, const char *detail, const char *request_id,
     char type[160];
     e = clamp(e);
     snprintf(type, sizeof(type), "%s%s", HDF_PROBLEM_TYPE_BASE, rows[e].slug);
-    json_t *p = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", rows[e].title, "status", rows[e].status, "code",
-                          code_of(e));
+    json_t *p =
+        json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", rows[e].title, "status", rows[e].status, "code", code_of(e));
     json_object_set_new(p, "detail", json_string(detail != NULL ? detail : rows[e].title));
     if (request_id != NULL)
         json_object_set_new(p, "request_id", json_string(request_id));

@@ -29,14 +29,33 @@ int json_nesting_exceeds(const char *buf, size_t len, int max)
     return 0;
 }
 
-/* Jansson refuses "\u0000" by default with a message; the contract wants a 400 naming the problem,
- * so it is told apart from other syntax errors. */
-static int is_nul_error(const json_error_t *je)
+/* Finds the first string holding a NUL and writes its path ("customer.tags[2]") into path. */
+static int find_nul(const json_t *j, char *path, size_t pathsz, size_t at)
 {
-    return strstr(je->text, "\\u0000") != NULL;
+    if (json_is_string(j))
+        return memchr(json_string_value(j), '\0', json_string_length(j)) != NULL;
+    if (json_is_array(j)) {
+        for (size_t i = 0; i < json_array_size(j); i++) {
+            snprintf(path + at, pathsz - at, "[%zu]", i);
+            if (find_nul(json_array_get(j, i), path, pathsz, strlen(path)))
+                return 1;
+        }
+    } else if (json_is_object(j)) {
+        const char *key;
+        json_t *v;
+        json_object_foreach((json_t *)j, key, v)
+        {
+            snprintf(path + at, pathsz - at, "%s%s", at == 0 ? "" : ".", key);
+            utf8_truncate(path, pathsz - 1);
+            if (find_nul(v, path, pathsz, strlen(path)))
+                return 1;
+        }
+    }
+    path[at] = '\0';
+    return 0;
 }
 
-json_t *json_parse_body(const char *buf, size_t len, hdf_error_t *err, char *detail, size_t detaillen)
+json_t *json_parse_body(const char *buf, size_t len, hdf_error_t *err, char *detail, size_t detaillen, hdf_field_errors_t *fe)
 {
     ptrdiff_t bad = utf8_find_invalid(buf, len);
     if (bad >= 0) {
@@ -50,15 +69,21 @@ json_t *json_parse_body(const char *buf, size_t len, hdf_error_t *err, char *det
         return NULL;
     }
     json_error_t je;
-    json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+    /* NUL is let through the parser so that the string holding it can be named in the error */
+    json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
     if (j == NULL) {
-        if (is_nul_error(&je)) {
-            *err = HDF_E_VALIDATION_FAILED;
-            snprintf(detail, detaillen, "strings must not contain NUL (\\u0000), at byte %d", je.position);
-        } else {
-            *err = HDF_E_MALFORMED_JSON;
-            snprintf(detail, detaillen, "%s at byte %d (line %d, column %d)", je.text, je.position, je.line, je.column);
-        }
+        *err = HDF_E_MALFORMED_JSON;
+        snprintf(detail, detaillen, "%s at byte %d (line %d, column %d)", je.text, je.position, je.line, je.column);
+        return NULL;
+    }
+    char path[256] = "";
+    if (find_nul(j, path, sizeof(path), 0)) {
+        json_decref(j);
+        *err = HDF_E_VALIDATION_FAILED;
+        snprintf(detail, detaillen, "strings must not contain NUL (\\u0000)");
+        field_errors_add(fe, path[0] != '\0' ? path : "body", "nul_character", "%s must not contain NUL (\\u0000)",
+                         path[0] != '\0' ? path : "body");
+        return NULL;
     }
     return j;
 }

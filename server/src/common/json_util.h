@@ -13,9 +13,10 @@
 
 #define HDF_JSON_MAX_DEPTH 32
 
-/* Parses a request body. On failure returns NULL and writes a human detail (with the byte offset)
- * into detail and the error code (MALFORMED_JSON or VALIDATION_FAILED for NUL in a string). */
-json_t *json_parse_body(const char *buf, size_t len, hdf_error_t *err, char *detail, size_t detaillen);
+/* Parses a request body. On failure returns NULL, sets err and writes a human detail into detail:
+ * MALFORMED_JSON (with the byte offset) for invalid UTF-8, nesting past HDF_JSON_MAX_DEPTH or bad
+ * syntax; VALIDATION_FAILED, with the offending string's path added to fe, for a NUL in a string. */
+json_t *json_parse_body(const char *buf, size_t len, hdf_error_t *err, char *detail, size_t detaillen, hdf_field_errors_t *fe);
 
 /* Depth of the deepest array/object nesting, scanning outside strings; stops early past max. */
 int json_nesting_exceeds(const char *buf, size_t len, int max);

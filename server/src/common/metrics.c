@@ -135,8 +135,7 @@ char *metrics_render(size_t *len)
     render_gauge(&o, "hdf_db_pool_connected", "Database connections currently established.", "gauge",
                  gauge(&hdf_metrics.db_conns_connected));
     render_gauge(&o, "hdf_db_pool_in_use", "Database connections lent to a request.", "gauge", gauge(&hdf_metrics.db_in_use));
-    render_gauge(&o, "hdf_db_pool_waiting", "Requests waiting for a database connection.", "gauge",
-                 gauge(&hdf_metrics.db_waiting));
+    render_gauge(&o, "hdf_db_pool_waiting", "Requests waiting for a database connection.", "gauge", gauge(&hdf_metrics.db_waiting));
     render_gauge(&o, "hdf_db_pool_rejected_total", "Requests refused with 503 because the wait queue was full.", "counter",
                  (int64_t)load(&hdf_metrics.db_rejected));
     render_gauge(&o, "hdf_db_reconnects_total", "Database connection attempts after a failure.", "counter",

@@ -39,6 +39,6 @@ void db_log_error(const char *what, const PGresult *res)
         log_escape(primary, msg, sizeof(msg));
     if (cons != NULL)
         log_escape(cons, constraint, sizeof(constraint));
-    log_line(HDF_LOG_ERROR, "database error", "\"what\":\"%s\",\"sqlstate\":\"%s\",\"constraint\":\"%s\",\"message\":\"%s\"",
-             what, state != NULL ? state : "", constraint, msg);
+    log_line(HDF_LOG_ERROR, "database error", "\"what\":\"%s\",\"sqlstate\":\"%s\",\"constraint\":\"%s\",\"message\":\"%s\"", what,
+             state != NULL ? state : "", constraint, msg);
 }

@@ -64,7 +64,8 @@ static void on_setup_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t *
     request_id_of(req, rid);
     hdf_error_t e = hdf_error_from_status(req->res.status);
     if (e == HDF_E_BODY_TOO_LARGE)
-        snprintf(detail, sizeof(detail), "request bodies are limited to %zu bytes", req->conn->ctx->globalconf->max_request_entity_size);
+        snprintf(detail, sizeof(detail), "request bodies are limited to %zu bytes",
+                 req->conn->ctx->globalconf->max_request_entity_size);
     else
         strlcpy(detail, hdf_error_title(e), sizeof(detail));
     json_t *p = problem_build(e, detail, rid, NULL);
@@ -78,11 +79,11 @@ static void on_setup_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t *
     free(s);
     req->res.content_length = len;
     h2o_set_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, H2O_STRLIT("application/problem+json"), 1);
-    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, "X-Request-Id", h2o_strdup(&req->pool, rid, SIZE_MAX).base,
-                          strlen(rid));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, "X-Request-Id",
+                          h2o_strdup(&req->pool, rid, SIZE_MAX).base, strlen(rid));
     metrics_observe_request(HDF_ROUTE__COUNT, req->res.status, 0);
-    log_line(HDF_LOG_INFO, "request", "\"request_id\":\"%s\",\"key_id\":null,\"route\":\"unmatched\",\"status\":%d,\"by\":\"h2o\"", rid,
-             req->res.status);
+    log_line(HDF_LOG_INFO, "request", "\"request_id\":\"%s\",\"key_id\":null,\"route\":\"unmatched\",\"status\":%d,\"by\":\"h2o\"",
+             rid, req->res.status);
     h2o_setup_next_ostream(req, &os->super.next);
 }
 

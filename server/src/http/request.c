@@ -141,10 +141,14 @@ static int parse_body(struct hdf_req *r)
         return -1;
     }
     hdf_error_t err;
+    hdf_field_errors_t fe = {0};
     char detail[256];
-    r->body = json_parse_body(req->entity.base, req->entity.len, &err, detail, sizeof(detail));
+    r->body = json_parse_body(req->entity.base, req->entity.len, &err, detail, sizeof(detail), &fe);
     if (r->body == NULL) {
-        respond_problem(r, err, detail, NULL);
+        if (field_errors_count(&fe) > 0)
+            respond_field_errors(r, &fe);
+        else
+            respond_problem(r, err, detail, NULL);
         return -1;
     }
     return 0;
