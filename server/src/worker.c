@@ -44,6 +44,24 @@ static void begin_shutdown(struct hdf_worker *w)
     h2o_context_request_shutdown(&w->ctx);
 }
 
+static int count_started(h2o_req_t *req, void *cbdata)
+{
+    /* h2o zeroes a connection's request between requests: a method means one has started,
+     * perhaps with its body still arriving (our handler has not seen it yet) */
+    if (req->input.method.len != 0)
+        ++*(size_t *)cbdata;
+    return 0;
+}
+
+/* Requests that h2o is still reading plus those our handlers hold. */
+static size_t requests_in_progress(struct hdf_worker *w)
+{
+    size_t n = 0;
+    w->globalconf->http1.callbacks.foreach_request(&w->ctx, count_started, &n);
+    w->globalconf->http2.callbacks.foreach_request(&w->ctx, count_started, &n);
+    return n + (size_t)w->in_flight;
+}
+
 static void on_tick(h2o_timeout_entry_t *entry)
 {
     struct hdf_worker *w = H2O_STRUCT_FROM_MEMBER(struct hdf_worker, tick, entry);
@@ -51,7 +69,7 @@ static void on_tick(h2o_timeout_entry_t *entry)
     if (!w->stopping && atomic_load(&shutdown_requested))
         begin_shutdown(w);
     if (w->stopping) {
-        if (w->in_flight == 0) {
+        if (requests_in_progress(w) == 0) {
             w->done = 1;
         } else if (h2o_now(w->loop) >= w->shutdown_deadline) {
             log_line(HDF_LOG_WARN, "shutdown timeout: abandoning in-flight requests", "\"worker\":%d,\"in_flight\":%lld", w->index,

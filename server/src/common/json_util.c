@@ -69,8 +69,9 @@ json_t *json_parse_body(const char *buf, size_t len, hdf_error_t *err, char *det
         return NULL;
     }
     json_error_t je;
-    /* NUL is let through the parser so that the string holding it can be named in the error */
-    json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+    /* NUL is let through the parser so that the string holding it can be named in the error; any
+     * JSON value is parsed, so that a valid non-object body is a validation error, not a syntax one */
+    json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &je);
     if (j == NULL) {
         *err = HDF_E_MALFORMED_JSON;
         snprintf(detail, detaillen, "%s at byte %d (line %d, column %d)", je.text, je.position, je.line, je.column);

@@ -5,6 +5,7 @@
  * closes libpq's. While connecting, libpq may replace its socket (one address after another), so
  * the loop's socket is rebuilt after every PQconnectPoll step.
  */
+#include <stdatomic.h>
 #include <unistd.h>
 #include "db/pool.h"
 #include "common/log.h"
@@ -31,7 +32,12 @@ struct hdf_db_conn {
     h2o_linklist_t idle_link;
 };
 
+/* Bumped when a connection succeeds after failures: the database is back, so every pool (all
+ * threads) retries its down connections on its next tick instead of sitting out its backoff. */
+static atomic_uint_fast64_t recovered_generation;
+
 struct hdf_db_pool {
+    uint64_t seen_generation;
     h2o_loop_t *loop;
     const struct hdf_config *cfg;
     size_t nconns, connected;
@@ -80,6 +86,14 @@ static void wait_for(hdf_db_conn_t *c, int writable)
     } else {
         h2o_socket_read_start(c->sock, on_readable);
     }
+}
+
+static int pool_connecting(const hdf_db_pool_t *p)
+{
+    for (size_t i = 0; i < p->nconns; i++)
+        if (p->conns[i].state == CONN_CONNECTING || p->conns[i].state == CONN_SETUP)
+            return 1;
+    return 0;
 }
 
 static void fail_waiters(hdf_db_pool_t *p)
@@ -146,6 +160,8 @@ static void setup_next(hdf_db_conn_t *c, PGresult *res)
     if (++c->setup_step == HDF_STMT__COUNT) {
         c->pool->connected++;
         metrics_add(&hdf_metrics.db_conns_connected, 1);
+        if (c->backoff_ms != 0)
+            atomic_fetch_add(&recovered_generation, 1);
         c->backoff_ms = 0;
         conn_make_available(c);
         return;
@@ -319,7 +335,7 @@ static void conn_fail(hdf_db_conn_t *c, const char *why)
         if (cb != NULL)
             cb(w, NULL, HDF_E_UNAVAILABLE);
     }
-    if (p->connected == 0)
+    if (p->connected == 0 && !pool_connecting(p))
         fail_waiters(p);
 }
 
@@ -354,7 +370,10 @@ static void conn_start(hdf_db_conn_t *c)
 hdf_db_pool_t *db_pool_create(h2o_loop_t *loop, const struct hdf_config *cfg)
 {
     hdf_db_pool_t *p = h2o_mem_alloc(sizeof(*p));
-    *p = (hdf_db_pool_t){.loop = loop, .cfg = cfg, .nconns = (size_t)cfg->db_conns_per_thread};
+    *p = (hdf_db_pool_t){.seen_generation = atomic_load(&recovered_generation),
+                         .loop = loop,
+                         .cfg = cfg,
+                         .nconns = (size_t)cfg->db_conns_per_thread};
     h2o_linklist_init_anchor(&p->idle);
     h2o_linklist_init_anchor(&p->waiting);
     p->conns = h2o_mem_alloc(sizeof(*p->conns) * p->nconns);
@@ -382,16 +401,26 @@ void db_pool_destroy(hdf_db_pool_t *p)
     free(p);
 }
 
-void db_pool_tick(hdf_db_pool_t *p)
+/* Starts the connections whose backoff is over, or all down ones once another thread has seen the
+ * database come back. */
+static void pool_retry_due(hdf_db_pool_t *p)
 {
-    uint64_t now = h2o_now(p->loop);
+    uint64_t now = h2o_now(p->loop), gen = atomic_load(&recovered_generation);
+    int recovered = gen != p->seen_generation;
+    p->seen_generation = gen;
     for (size_t i = 0; i < p->nconns; i++) {
         hdf_db_conn_t *c = &p->conns[i];
-        if (c->state == CONN_DOWN && now >= c->retry_at) {
+        if (c->state == CONN_DOWN && (recovered || now >= c->retry_at)) {
             metrics_inc(&hdf_metrics.db_reconnects);
             conn_start(c);
         }
     }
+}
+
+void db_pool_tick(hdf_db_pool_t *p)
+{
+    uint64_t now = h2o_now(p->loop);
+    pool_retry_due(p);
     while (!h2o_linklist_is_empty(&p->waiting)) {
         hdf_db_waiter_t *w = H2O_STRUCT_FROM_MEMBER(hdf_db_waiter_t, link, p->waiting.next);
         if (now - w->enqueued_at < POOL_WAIT_MAX_MS)
@@ -420,8 +449,12 @@ void db_pool_acquire(hdf_db_pool_t *p, hdf_db_waiter_t *w, hdf_db_acquire_cb cb)
         cb(w, HDF_OK);
         return;
     }
-    if (p->connected == 0 || p->nwaiting >= (size_t)p->cfg->db_queue_max) {
-        if (p->connected != 0)
+    if (p->connected == 0)
+        pool_retry_due(p);
+    /* with nothing connected and no attempt under way the database is down: fail fast */
+    int down = p->connected == 0 && !pool_connecting(p);
+    if (down || p->nwaiting >= (size_t)p->cfg->db_queue_max) {
+        if (!down)
             metrics_inc(&hdf_metrics.db_rejected);
         cb(w, HDF_E_UNAVAILABLE);
         return;

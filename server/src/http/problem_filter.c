@@ -4,6 +4,8 @@
  * h2o_send_error_* do. The body is replaced, so the ostream drops what h2o sends and sends ours.
  */
 #include <string.h>
+#include <sys/time.h>
+#include "http/router.h"
 #include "http/problem_filter.h"
 #include "common/errors.h"
 #include "common/json_util.h"
@@ -53,6 +55,32 @@ static void request_id_of(h2o_req_t *req, char *out)
     }
 }
 
+/* Counts and logs the response like respond.c does for ours, under the route the path matches. */
+static void observe(h2o_req_t *req, const char *rid)
+{
+    struct hdf_route_match m;
+    hdf_method_t method = router_method_from(req->input.method.base, req->input.method.len);
+    size_t pathlen = req->input.path.len;
+    const char *q = memchr(req->input.path.base, '?', pathlen);
+    if (q != NULL)
+        pathlen = (size_t)(q - req->input.path.base);
+    if (router_match(req->input.path.base, pathlen, method, &m) != HDF_ROUTER_OK)
+        m.route = HDF_ROUTE__COUNT;
+    struct timeval now;
+    gettimeofday(&now, NULL);
+    double ms = (double)(now.tv_sec - req->timestamps.request_begin_at.tv_sec) * 1e3 +
+                (double)(now.tv_usec - req->timestamps.request_begin_at.tv_usec) / 1e3;
+    if (req->timestamps.request_begin_at.tv_sec == 0 || ms < 0)
+        ms = 0;
+    metrics_observe_request(m.route, req->res.status, (uint64_t)(ms * 1000));
+    struct hdf_request_log line = {.request_id = rid,
+                                   .method = router_method_name(method),
+                                   .route = m.route < HDF_ROUTE__COUNT ? hdf_routes[m.route].tmpl : "unmatched",
+                                   .status = req->res.status,
+                                   .duration_ms = ms};
+    log_request(&line);
+}
+
 static void on_setup_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
 {
     (void)self;
@@ -81,9 +109,7 @@ static void on_setup_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t *
     h2o_set_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, H2O_STRLIT("application/problem+json"), 1);
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, "X-Request-Id",
                           h2o_strdup(&req->pool, rid, SIZE_MAX).base, strlen(rid));
-    metrics_observe_request(HDF_ROUTE__COUNT, req->res.status, 0);
-    log_line(HDF_LOG_INFO, "request", "\"request_id\":\"%s\",\"key_id\":null,\"route\":\"unmatched\",\"status\":%d,\"by\":\"h2o\"",
-             rid, req->res.status);
+    observe(req, rid);
     h2o_setup_next_ostream(req, &os->super.next);
 }
 

@@ -1,6 +1,7 @@
 /*
  * respond.c: the only way out for a response (see respond.h).
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
@@ -54,10 +55,13 @@ void respond_add_header(struct hdf_req *r, const char *name, const char *value)
     if (r->req == NULL)
         return;
     h2o_mem_pool_t *pool = &r->req->pool;
-    size_t vlen = strlen(value);
-    char *v = h2o_mem_alloc_pool(pool, vlen + 1);
-    memcpy(v, value, vlen + 1);
-    h2o_add_header_by_str(pool, &r->req->res.headers, name, strlen(name), 1, NULL, v, vlen);
+    size_t nlen = strlen(name);
+    /* HTTP/2 requires lower-case names; HTTP/1 still prints name as given (orig_name) */
+    char *lower = h2o_mem_alloc_pool(pool, nlen + 1);
+    for (size_t i = 0; i <= nlen; i++)
+        lower[i] = (char)tolower((unsigned char)name[i]);
+    h2o_iovec_t v = h2o_strdup(pool, value, SIZE_MAX);
+    h2o_add_header_by_str(pool, &r->req->res.headers, lower, nlen, 1, h2o_strdup(pool, name, nlen).base, v.base, v.len);
 }
 
 /* Status, request id, metrics, log: what every response shares. Returns 0 when there is a
