@@ -116,6 +116,29 @@ def test_migrate_concurrently_on_fresh_database(pg, migrated):
         pg.psql(f'DROP DATABASE IF EXISTS {db} WITH (FORCE)', db='postgres')
 
 
+def test_failed_migration_leaves_schema_as_it_was(pg, migrated):
+    """A migration that fails rolls back whole: no half-made tables, no schema_migrations row,
+    exit 1 naming the migration; once the obstacle is gone, migrate succeeds."""
+    db = f'hdf_broken_{secrets.token_hex(4)}'
+    pg.psql(f'CREATE DATABASE {db}', db='postgres')
+    try:
+        # An object 0001 also creates (api_keys) makes 0001 fail after its first statements ran.
+        pg.psql('CREATE TABLE api_keys (x int)', db=db)
+        r = run_cli(['migrate'], env={'DATABASE_URL': pg.url(db)}, timeout=60)
+        assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
+        assert '0001_foundation' in r.stderr and 'already exists' in r.stderr, r.stderr
+        assert pg.scalar('SELECT count(*) FROM schema_migrations', db=db) == '0'
+        assert pg.scalar("SELECT to_regclass('public.workspaces') IS NULL", db=db) == 't'
+        assert pg.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'hdf_admin'", db=db) == '0'
+        assert pg.scalar("SELECT count(*) FROM information_schema.columns WHERE table_name = 'api_keys'", db=db) == '1'
+        pg.psql('DROP TABLE api_keys', db=db)
+        r = run_cli(['migrate'], env={'DATABASE_URL': pg.url(db)}, timeout=60)
+        assert r.returncode == 0, (r.stdout, r.stderr)
+        assert pg.scalar("SELECT to_regclass('public.workspaces') IS NOT NULL", db=db) == 't'
+    finally:
+        pg.psql(f'DROP DATABASE IF EXISTS {db} WITH (FORCE)', db='postgres')
+
+
 def test_migrate_unreachable_database_fails():
     r = run_cli(['migrate'], env={'DATABASE_URL': f'postgresql://postgres@127.0.0.1:{free_port()}/hdf'}, timeout=60)
     assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
