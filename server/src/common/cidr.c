@@ -51,6 +51,8 @@ int cidr_parse_pg_array(const char *s, hdf_cidr_t *out, int max)
             return -1;
         n++;
         p = comma != NULL ? comma + 1 : end;
+        if (comma != NULL && p == end) /* "{a,}" */
+            return -1;
     }
     return n;
 }

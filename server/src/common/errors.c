@@ -124,7 +124,8 @@ json_t *problem_build(hdf_error_t e, const char *detail, const char *request_id,
     snprintf(type, sizeof(type), "%s%s", HDF_PROBLEM_TYPE_BASE, rows[e].slug);
     json_t *p =
         json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", rows[e].title, "status", rows[e].status, "code", code_of(e));
-    json_object_set_new(p, "detail", json_string(detail != NULL ? detail : rows[e].title));
+    json_t *d = json_string(detail != NULL ? detail : rows[e].title);
+    json_object_set_new(p, "detail", d != NULL ? d : json_string(rows[e].title)); /* never drop the member */
     if (request_id != NULL)
         json_object_set_new(p, "request_id", json_string(request_id));
     if (errors != NULL)

@@ -74,6 +74,8 @@ json_t *json_parse_body(const char *buf, size_t len, hdf_error_t *err, char *det
     json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &je);
     if (j == NULL) {
         *err = HDF_E_MALFORMED_JSON;
+        /* jansson quotes the input near the error byte-wise: it can end inside a character */
+        utf8_cut_invalid(je.text);
         snprintf(detail, detaillen, "%s at byte %d (line %d, column %d)", je.text, je.position, je.line, je.column);
         return NULL;
     }
@@ -130,6 +132,7 @@ void json_reject_unknown(json_t *obj, const char *const *allowed, const char *pr
         if (!known) {
             char field[256];
             snprintf(field, sizeof(field), "%s%s", prefix, key);
+            utf8_truncate(field, sizeof(field) - 1);
             field_errors_add(fe, field, "unknown_field", "%s is not a known field", field);
         }
     }

@@ -49,8 +49,9 @@ void time_format_ms(int64_t unix_ms, char *out)
         secs -= 1;
     }
     struct tm tm;
-    gmtime_r(&secs, &tm);
-    char buf[64]; /* wide enough for any int the compiler imagines; real values need 24 */
+    if (gmtime_r(&secs, &tm) == NULL)
+        memset(&tm, 0, sizeof(tm)); /* out of range for struct tm: prints year 1900 rather than garbage */
+    char buf[64];                   /* wide enough for any int the compiler imagines; real values need 24 */
     snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (tm.tm_year + 1900) % 10000, tm.tm_mon + 1, tm.tm_mday,
              tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
     strlcpy(out, buf, HDF_TIME_BUFSZ);
@@ -145,14 +146,37 @@ ptrdiff_t utf8_find_invalid(const char *str, size_t len)
     return -1;
 }
 
+/* Drops a last character whose bytes were cut off (by snprintf, say). */
+static void utf8_trim_incomplete(char *s, size_t len)
+{
+    size_t i = len, cont = 0;
+    while (i > 0 && cont < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--, cont++;
+    if (i == 0)
+        return;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead < 0x80 ? 1 : (lead & 0xE0) == 0xC0 ? 2 : (lead & 0xF0) == 0xE0 ? 3 : 4;
+    if (cont + 1 < need)
+        s[i - 1] = '\0';
+}
+
 void utf8_truncate(char *s, size_t maxbytes)
 {
     size_t len = strlen(s);
-    if (len <= maxbytes)
-        return;
-    while (maxbytes > 0 && ((unsigned char)s[maxbytes] & 0xC0) == 0x80)
-        maxbytes--;
-    s[maxbytes] = '\0';
+    if (len > maxbytes) {
+        while (maxbytes > 0 && ((unsigned char)s[maxbytes] & 0xC0) == 0x80)
+            maxbytes--;
+        s[maxbytes] = '\0';
+        len = maxbytes;
+    }
+    utf8_trim_incomplete(s, len);
+}
+
+void utf8_cut_invalid(char *s)
+{
+    ptrdiff_t bad = utf8_find_invalid(s, strlen(s));
+    if (bad >= 0)
+        s[bad] = '\0';
 }
 
 size_t utf8_length(const char *s, size_t len)

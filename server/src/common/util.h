@@ -31,8 +31,11 @@ void request_id_generate(char *out);
 /* Strict UTF-8 (no overlongs, no surrogates, <= U+10FFFF). Returns the offset of the first bad
  * byte, or -1 when the whole buffer is valid. */
 ptrdiff_t utf8_find_invalid(const char *s, size_t len);
-/* Cuts s (NUL-terminated, valid UTF-8) to at most maxbytes without splitting a character. */
+/* Cuts s to at most maxbytes without splitting a character, and drops a last character that an
+ * earlier cut (snprintf into a short buffer, say) left incomplete. */
 void utf8_truncate(char *s, size_t maxbytes);
+/* Ends s at its first invalid UTF-8 byte, if any. */
+void utf8_cut_invalid(char *s);
 /* Number of code points in valid UTF-8. */
 size_t utf8_length(const char *s, size_t len);
 
