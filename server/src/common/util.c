@@ -6,7 +6,7 @@
 #include <string.h>
 #include "common/util.h"
 
-static int hexval(char c)
+int hex_value(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -22,7 +22,7 @@ int hex_decode(const char *hex, size_t hexlen, unsigned char *out, size_t outlen
     if (hexlen % 2 != 0 || hexlen / 2 > outlen)
         return -1;
     for (size_t i = 0; i < hexlen / 2; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         out[i] = (unsigned char)(hi << 4 | lo);

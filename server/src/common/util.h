@@ -10,6 +10,8 @@
 
 #define HDF_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The value of one hex digit, or -1. */
+int hex_value(char c);
 /* Decodes 2*outlen hex chars; returns bytes written or -1 on a non-hex character / odd length. */
 int hex_decode(const char *hex, size_t hexlen, unsigned char *out, size_t outlen);
 void hex_encode(const unsigned char *in, size_t len, char *out /* 2*len+1 */);

@@ -206,6 +206,22 @@ static void conn_poll(hdf_db_conn_t *c)
     wait_for(c, st == PGRES_POLLING_WRITING);
 }
 
+/* A connection back from its waiter: roll back a transaction it left open, then lend it again. */
+static void conn_recycle(hdf_db_conn_t *c)
+{
+    if (PQtransactionStatus(c->pg) == PQTRANS_IDLE) {
+        conn_make_available(c);
+        return;
+    }
+    c->state = CONN_RESETTING;
+    if (!PQsendQuery(c->pg, "ROLLBACK")) {
+        conn_send_failed(c);
+        return;
+    }
+    c->in_query = 1;
+    conn_flush(c);
+}
+
 /* Called when the command in flight has all its results. */
 static void command_done(hdf_db_conn_t *c)
 {
@@ -222,19 +238,7 @@ static void command_done(hdf_db_conn_t *c)
             w->on_result = NULL;
             cb(w, res, HDF_OK);
         } else if (c->waiter == NULL) {
-            /* its request went away mid-query: roll back whatever it started */
-            c->state = CONN_IDLE;
-            if (PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
-                c->state = CONN_RESETTING;
-                if (!PQsendQuery(c->pg, "ROLLBACK")) {
-                    conn_send_failed(c);
-                    break;
-                }
-                c->in_query = 1;
-                conn_flush(c);
-            } else {
-                conn_make_available(c);
-            }
+            conn_recycle(c); /* its request went away mid-query */
         }
         break;
     case CONN_RESETTING:
@@ -496,17 +500,7 @@ void db_release(hdf_db_waiter_t *w)
     w->conn = NULL;
     c->waiter = NULL;
     metrics_add(&hdf_metrics.db_in_use, -1);
-    if (PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
-        c->state = CONN_RESETTING;
-        if (!PQsendQuery(c->pg, "ROLLBACK")) {
-            conn_send_failed(c);
-            return;
-        }
-        c->in_query = 1;
-        conn_flush(c);
-        return;
-    }
-    conn_make_available(c);
+    conn_recycle(c);
 }
 
 void db_cancel(hdf_db_waiter_t *w)

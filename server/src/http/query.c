@@ -6,17 +6,6 @@
 #include "http/query.h"
 #include "common/util.h"
 
-static int hexdig(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes src[0..len) into dst (NUL-terminated); '+' is a space as in forms. */
 static int decode(const char *src, size_t len, char *dst)
 {
@@ -25,7 +14,7 @@ static int decode(const char *src, size_t len, char *dst)
         if (src[i] == '%') {
             if (i + 2 >= len)
                 return -1;
-            int hi = hexdig(src[i + 1]), lo = hexdig(src[i + 2]);
+            int hi = hex_value(src[i + 1]), lo = hex_value(src[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             dst[o++] = (char)(hi << 4 | lo);

@@ -175,42 +175,70 @@ static size_t san_junk_char_len(const unsigned char *s, size_t n)
     return 0;
 }
 
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs, no surrogates), or 0. */
+static size_t san_utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    if (len == 0 || len > n)
+        return 0;
+    unsigned lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80, hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+    if (len > 1 && (s[1] < lo || s[1] > hi))
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    return len;
+}
+
+/* The escape for the character at s, or NULL to copy it; *skip is its length in bytes. */
+static const char *san_escape_for(const char *s, size_t n, size_t *skip)
+{
+    *skip = 1;
+    switch (s[0]) {
+    case '&':
+        return "&amp;";
+    case '<':
+        return "&lt;";
+    case '>':
+        return "&gt;";
+    case '"':
+        return "&quot;";
+    case '\r':
+        return "&#13;";
+    case '\0':
+        return "";
+    default:
+        break;
+    }
+    const unsigned char *u = (const unsigned char *)s;
+    size_t len = san_utf8_len(u, n);
+    /* gumbo can hand us broken UTF-8 (e.g. from &#xCCCCCCCf;): it would re-parse as U+FFFD. */
+    if (len == 0)
+        return "\xEF\xBF\xBD";
+    *skip = len;
+    if (len == 2 && u[0] == 0xC2 && u[1] == 0xA0)
+        return "&nbsp;";
+    return san_junk_char_len(u, n) > 0 ? "\xEF\xBF\xBD" : NULL;
+}
+
 /*
  * Escapes text or an attribute value. & < > and " always (so the output is safe in either
  * place and never depends on context); U+00A0 as &nbsp; so that it stays visible when someone
  * reads the stored HTML; CR as &#13; because a raw CR would be turned into LF when re-parsed.
  * NUL is dropped, as the parser drops it from text (there are none in what gumbo gives us).
+ * The result is always valid UTF-8.
  */
 static void san_buf_escape(struct san_buf *b, const char *s, size_t n)
 {
-    size_t start = 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *rep = NULL;
-        size_t skip = 1;
-        switch (s[i]) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\r': rep = "&#13;"; break;
-        case '\0': rep = ""; break;
-        default:
-            if (s[i] == '\xC2' && i + 1 < n && s[i + 1] == '\xA0') {
-                rep = "&nbsp;";
-                skip = 2;
-            } else if ((skip = san_junk_char_len((const unsigned char *)s + i, n - i)) > 0) {
-                rep = "\xEF\xBF\xBD";
-            } else {
-                skip = 1;
-            }
-            break;
-        }
+    size_t start = 0, skip;
+    for (size_t i = 0; i < n; i += skip) {
+        const char *rep = san_escape_for(s + i, n - i, &skip);
         if (rep == NULL)
             continue;
         san_buf_put(b, s + start, i - start);
         san_buf_puts(b, rep);
-        i += skip - 1;
-        start = i + 1;
+        start = i + skip;
     }
     san_buf_put(b, s + start, n - start);
 }
