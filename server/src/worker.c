@@ -6,10 +6,13 @@
 #include <stdint.h>
 #include "worker.h"
 #include "http/auth.h"
+#include "http/idempotency.h"
 #include "common/log.h"
 
 #define WORKER_TICK_MS 100
 #define WORKER_ACCEPT_BATCH 16
+#define WORKER_PURGE_EVERY_MS 60000
+#define WORKER_PURGE_RETRY_MS 1000
 
 static atomic_int shutdown_requested;
 
@@ -66,6 +69,8 @@ static void on_tick(h2o_timeout_entry_t *entry)
 {
     struct hdf_worker *w = H2O_STRUCT_FROM_MEMBER(struct hdf_worker, tick, entry);
     db_pool_tick(w->db);
+    if (w->index == 0 && !w->stopping && h2o_now(w->loop) >= w->next_purge_at)
+        w->next_purge_at = h2o_now(w->loop) + (idem_purge_expired(w) == 0 ? WORKER_PURGE_EVERY_MS : WORKER_PURGE_RETRY_MS);
     if (!w->stopping && atomic_load(&shutdown_requested))
         begin_shutdown(w);
     if (w->stopping) {

@@ -29,6 +29,9 @@ struct hdf_worker {
     h2o_timeout_t tick_timeout;
     h2o_timeout_entry_t tick;
     int64_t in_flight;
+    hdf_db_waiter_t purge; /* housekeeping queries (worker 0) */
+    int purge_busy;
+    uint64_t next_purge_at;
     uint64_t shutdown_deadline;
     int stopping, done;
 };

@@ -120,6 +120,65 @@ int json_get_string(json_t *obj, const char *key, const char *field, size_t min_
     return 1;
 }
 
+int json_get_enum(json_t *obj, const char *key, const char *field, const char *const *values, const char *dflt, const char **out,
+                  hdf_field_errors_t *fe)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = dflt;
+    if (v == NULL)
+        return 0;
+    if (!json_is_string(v)) {
+        field_errors_add(fe, field, "invalid_type", "%s must be a string", field);
+        return -1;
+    }
+    for (const char *const *p = values; *p != NULL; p++) {
+        if (strcmp(*p, json_string_value(v)) == 0) {
+            *out = *p;
+            return 1;
+        }
+    }
+    char allowed[256] = "";
+    for (const char *const *p = values; *p != NULL; p++) {
+        if (allowed[0] != '\0')
+            strlcat(allowed, ", ", sizeof(allowed));
+        strlcat(allowed, *p, sizeof(allowed));
+    }
+    field_errors_add(fe, field, "invalid", "%s must be one of %s", field, allowed);
+    return -1;
+}
+
+int json_get_id(json_t *obj, const char *key, const char *field, int64_t *out, hdf_field_errors_t *fe)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = 0;
+    if (v == NULL || json_is_null(v))
+        return 0;
+    if (!json_is_integer(v)) {
+        field_errors_add(fe, field, "invalid_type", "%s must be an integer id or null", field);
+        return -1;
+    }
+    if (json_integer_value(v) <= 0) {
+        field_errors_add(fe, field, "invalid", "%s must be a positive id", field);
+        return -1;
+    }
+    *out = (int64_t)json_integer_value(v);
+    return 1;
+}
+
+int json_get_bool(json_t *obj, const char *key, const char *field, int dflt, int *out, hdf_field_errors_t *fe)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = dflt;
+    if (v == NULL)
+        return 0;
+    if (!json_is_boolean(v)) {
+        field_errors_add(fe, field, "invalid_type", "%s must be true or false", field);
+        return -1;
+    }
+    *out = json_is_true(v);
+    return 1;
+}
+
 void json_reject_unknown(json_t *obj, const char *const *allowed, const char *prefix, hdf_field_errors_t *fe)
 {
     const char *key;

@@ -25,6 +25,13 @@ int json_nesting_exceeds(const char *buf, size_t len, int max);
  * value is absent (and not required) or valid, 1 when present and valid. */
 int json_get_string(json_t *obj, const char *key, const char *field, size_t min_chars, size_t max_chars, int required,
                     const char **out, hdf_field_errors_t *fe);
+/* One of values (NULL-terminated) or, when absent, dflt; reports `field` invalid_type / invalid. */
+int json_get_enum(json_t *obj, const char *key, const char *field, const char *const *values, const char *dflt, const char **out,
+                  hdf_field_errors_t *fe);
+/* A positive integer id, or null/absent (*out = 0); reports `field` invalid_type / invalid. */
+int json_get_id(json_t *obj, const char *key, const char *field, int64_t *out, hdf_field_errors_t *fe);
+/* true/false, or dflt when absent; reports `field` invalid_type. */
+int json_get_bool(json_t *obj, const char *key, const char *field, int dflt, int *out, hdf_field_errors_t *fe);
 /* Reports every member of obj whose name is not in allowed (NULL-terminated) as unknown_field. */
 void json_reject_unknown(json_t *obj, const char *const *allowed, const char *prefix, hdf_field_errors_t *fe);
 

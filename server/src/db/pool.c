@@ -468,12 +468,22 @@ void db_pool_acquire(hdf_db_pool_t *p, hdf_db_waiter_t *w, hdf_db_acquire_cb cb)
     set_waiting(p, p->nwaiting + 1);
 }
 
+int db_pool_acquire_idle(hdf_db_pool_t *p, hdf_db_waiter_t *w, hdf_db_acquire_cb cb)
+{
+    if (h2o_linklist_is_empty(&p->idle))
+        return -1;
+    db_pool_acquire(p, w, cb);
+    return 0;
+}
+
 void db_query(hdf_db_waiter_t *w, enum hdf_stmt stmt, const char *const *params, const int *lengths, hdf_db_result_cb cb)
 {
     hdf_db_conn_t *c = w->conn;
     const struct hdf_statement *s = &hdf_statements[stmt];
-    int formats[8] = {0};
-    int n = s->nparams < 8 ? s->nparams : 8;
+    int formats[HDF_STMT_MAX_PARAMS] = {0};
+    int n = s->nparams;
+    if (n > HDF_STMT_MAX_PARAMS)
+        abort(); /* a statement in statements.c with more parameters than this: a programming error */
     w->on_result = cb;
     if (c == NULL) { /* the connection broke after it was lent */
         w->on_result = NULL;

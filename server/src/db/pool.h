@@ -42,6 +42,9 @@ int db_pool_is_up(const hdf_db_pool_t *pool);
 
 /* Lends a connection: on_acquire runs now (an idle connection, or a refusal) or later. */
 void db_pool_acquire(hdf_db_pool_t *pool, hdf_db_waiter_t *w, hdf_db_acquire_cb cb);
+/* For housekeeping that must never queue behind or crowd out requests: lends a connection only
+ * when one is idle (on_acquire runs before this returns 0); otherwise returns -1 and does nothing. */
+int db_pool_acquire_idle(hdf_db_pool_t *pool, hdf_db_waiter_t *w, hdf_db_acquire_cb cb);
 /* Sends a prepared statement on the held connection; on_result runs when its result is complete.
  * params are text, except those with a non-zero length in lengths, sent as binary. */
 void db_query(hdf_db_waiter_t *w, enum hdf_stmt stmt, const char *const *params, const int *lengths, hdf_db_result_cb cb);

@@ -23,10 +23,162 @@ const char hdf_session_setup_sql[] =
 #define API_KEY_JSON "row_to_json(j)::text"
 #define API_KEY_JSON_FROM " FROM api_keys k" API_KEY_LATERAL
 
+/* ---- directory (teams, agents, custom fields; handlers/admin_*.c) ---- */
+
+/* Lists and single reads filter by workspace first, so another workspace's id is simply absent. */
+#define TEAM_LATERAL                                                                                                               \
+    ", LATERAL (SELECT t.id, t.name, t.description, hdf_ts(t.created_at) AS created_at, hdf_ts(t.updated_at) AS updated_at) j"
+/* An agent's team_ids (sorted, [] when none) from agent_teams, or from teams_expr when the
+ * statement writes the memberships itself (a statement does not see its own writes). */
+#define AGENT_TEAM_IDS "coalesce((SELECT array_agg(m.team_id ORDER BY m.team_id) FROM agent_teams m WHERE m.agent_id = a.id), '{}')"
+#define AGENT_LATERAL_WITH(teams_expr)                                                                                             \
+    ", LATERAL (SELECT a.id, a.name, a.email, " teams_expr " AS team_ids, a.active, hdf_ts(a.created_at) AS created_at,"           \
+    " hdf_ts(a.updated_at) AS updated_at) j"
+#define AGENT_LATERAL AGENT_LATERAL_WITH(AGENT_TEAM_IDS)
+/* team_ids as given ($n a JSON array of ids), with their positions, and the 0-based positions of
+ * those that are not teams of workspace $1 ('{}' when all are) */
+#define AGENT_REQ_TEAMS(n)                                                                                                         \
+    "req AS (SELECT x.id::bigint AS id, x.ord FROM json_array_elements_text(" n "::json) WITH ORDINALITY x(id, ord)),"             \
+    " missing AS (SELECT coalesce(array_agg(req.ord - 1 ORDER BY req.ord), '{}') AS idx FROM req"                                  \
+    " WHERE NOT EXISTS (SELECT 1 FROM teams t WHERE t.workspace_id = $1 AND t.id = req.id)),"
+#define CUSTOM_FIELD_LATERAL                                                                                                       \
+    ", LATERAL (SELECT f.id, f.object, f.key, f.type, f.options, hdf_ts(f.created_at) AS created_at,"                              \
+    " hdf_ts(f.updated_at) AS updated_at) j"
+/* $n (a JSON array of strings, or NULL) as text[], in the order given */
+#define JSON_TEXT_ARRAY(n)                                                                                                         \
+    "CASE WHEN " n "::json IS NULL THEN NULL ELSE ARRAY(SELECT x.o FROM json_array_elements_text(" n "::json)"                     \
+    " WITH ORDINALITY x(o, ord) ORDER BY x.ord) END"
+#define ROW_JSON "row_to_json(j)::text"
+
+/* ---- customers (handlers/customers.c) ---- */
+
+/* A customer's external profiles, sorted, as JSON ([] when none). */
+#define CUSTOMER_PROFILES_OF(id)                                                                                                   \
+    "coalesce((SELECT json_agg(json_build_object('provider', e.provider, 'external_id', e.external_id, 'url', e.url)"              \
+    " ORDER BY e.provider, e.external_id) FROM customer_external_profiles e WHERE e.customer_id = " id "), '[]')"
+#define CUSTOMER_LATERAL_WITH(profiles)                                                                                            \
+    ", LATERAL (SELECT c.id, c.email, c.name, c.phone, c.tags, c.custom_fields, c.metadata, " profiles " AS external_profiles,"    \
+    " c.version, hdf_ts(c.created_at) AS created_at, hdf_ts(c.updated_at) AS updated_at) j"
+#define CUSTOMER_LATERAL CUSTOMER_LATERAL_WITH(CUSTOMER_PROFILES_OF("c.id"))
+/* a top-level merge of two jsonb objects in which a null value deletes the key */
+#define JSONB_MERGE(a, b)                                                                                                          \
+    "(SELECT coalesce(jsonb_object_agg(m.k, m.v), '{}') FROM jsonb_each(" a " || " b ") m(k, v) WHERE m.v <> 'null'::jsonb)"
+/*
+ * The write shared by the upsert and the PATCH. Before it, the statement defines `cur` (the
+ * customer, locked FOR UPDATE; no row when there is none), `snap` (its version as this statement's
+ * snapshot saw it) and `base` (cur's columns plus is_new, or a blank row when creating).
+ * $3 is the change as a JSON object of validated, normalised members (only those given);
+ * $4 actor type, $5 actor id, $6 source, $7 request id. Profiles: the given ones are added or
+ * replace those with the same (provider, external_id); with replace_profiles the given list is the
+ * whole new set. Nothing is written when: the change changes nothing; metadata would exceed 16 KiB
+ * (as stored); a given profile belongs to another customer; the new email is another live
+ * customer's; or the row changed after the snapshot (then, like a create that lost the race for
+ * the email, the caller runs the statement again).
+ * Returns one row: (outcome: created|updated|unchanged|refused|retry, positions of profiles taken
+ * by others, metadata too large, id of the customer that has the new email, id, json).
+ */
+#define CUSTOMER_WRITE(replace_profiles)                                                                                           \
+    " p AS (SELECT $3::jsonb AS p),"                                                                                               \
+    " curprof AS (SELECT e.provider, e.external_id, e.url FROM customer_external_profiles e, cur WHERE e.customer_id = cur.id),"   \
+    " reqprof AS (SELECT x.ord, x.v->>'provider' AS provider, x.v->>'external_id' AS external_id, x.v->>'url' AS url"              \
+    " FROM p, jsonb_array_elements(coalesce(p.p->'external_profiles', '[]')) WITH ORDINALITY x(v, ord)),"                          \
+    " newprof AS (SELECT c.provider, c.external_id, c.url FROM curprof c, p WHERE NOT (p.p ? 'external_profiles' AND"              \
+    " (" replace_profiles " OR EXISTS (SELECT 1 FROM reqprof r WHERE r.provider = c.provider AND r.external_id = c.external_id)))" \
+    " UNION ALL SELECT r.provider, r.external_id, r.url FROM reqprof r),"                                                          \
+    " taken AS (SELECT coalesce(array_agg(r.ord - 1 ORDER BY r.ord), '{}') AS idx FROM reqprof r"                                  \
+    " WHERE EXISTS (SELECT 1 FROM customer_external_profiles e WHERE e.workspace_id = $1 AND e.provider = r.provider"              \
+    " AND e.external_id = r.external_id AND NOT EXISTS (SELECT 1 FROM cur WHERE cur.id = e.customer_id))),"                        \
+    " new AS (SELECT b.*, CASE WHEN p.p ? 'email' THEN p.p->>'email' ELSE b.email END AS n_email,"                                 \
+    " CASE WHEN p.p ? 'name' THEN p.p->>'name' ELSE b.name END AS n_name,"                                                         \
+    " CASE WHEN p.p ? 'phone' THEN p.p->>'phone' ELSE b.phone END AS n_phone,"                                                     \
+    " CASE WHEN p.p ? 'tags' THEN ARRAY(SELECT t.v FROM jsonb_array_elements_text(p.p->'tags') WITH ORDINALITY t(v, o)"            \
+    " ORDER BY t.o) ELSE b.tags END AS n_tags,"                                                                                    \
+    " CASE WHEN p.p ? 'custom_fields' THEN " JSONB_MERGE(                                                                          \
+        "b.custom_fields",                                                                                                         \
+        "(p.p->'custom_fields')") " ELSE b.custom_fields"                                                                          \
+                                  " END AS n_cf, CASE WHEN p.p ? 'metadata' THEN " JSONB_MERGE(                                    \
+                                      "b.metadata",                                                                                \
+                                      "(p.p->'metadata')") " ELSE b.metadata END AS n_md"                                          \
+                                                           " FROM base b, p),"                                                     \
+                                                           " profj AS (SELECT (SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY "    \
+                                                           "x.provider, x.external_id), '[]') FROM curprof x) AS o,"               \
+                                                           " (SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY x.provider, "         \
+                                                           "x.external_id), '[]') FROM newprof x) AS n),"                          \
+                                                           " chg AS (SELECT coalesce(jsonb_object_agg(v.f, "                       \
+                                                           "jsonb_build_object('from', v.o, 'to', v.n)), '{}') AS changes"         \
+                                                           " FROM new, profj, LATERAL (SELECT w.f, CASE WHEN new.is_new THEN "     \
+                                                           "NULL ELSE w.o END AS o, w.n FROM (VALUES"                              \
+                                                           " ('email', to_jsonb(new.email), to_jsonb(new.n_email)), ('name', "     \
+                                                           "to_jsonb(new.name), to_jsonb(new.n_name)),"                            \
+                                                           " ('phone', to_jsonb(new.phone), to_jsonb(new.n_phone)), ('tags', "     \
+                                                           "to_jsonb(new.tags), to_jsonb(new.n_tags)),"                            \
+                                                           " ('custom_fields', new.custom_fields, new.n_cf), ('metadata', "        \
+                                                           "new.metadata, new.n_md),"                                              \
+                                                           " ('external_profiles', profj.o, profj.n)) w(f, o, n)) v WHERE v.o IS " \
+                                                           "DISTINCT FROM v.n),"                                                   \
+                                                           " chk AS (SELECT octet_length(new.n_md::text) > 16384 AS too_large, "   \
+                                                           "cardinality(taken.idx) > 0 AS is_taken,"                               \
+                                                           " (SELECT min(c.id) FROM customers c WHERE c.workspace_id = $1 AND "    \
+                                                           "c.email = new.n_email AND c.merged_into IS NULL"                       \
+                                                           " AND c.id IS DISTINCT FROM new.id) AS email_owner,"                    \
+                                                           " NOT new.is_new AND new.version IS DISTINCT FROM (SELECT s.version "   \
+                                                           "FROM snap s) AS stale FROM new, taken),"                               \
+                                                           " ok AS (SELECT NOT (too_large OR is_taken OR stale OR email_owner IS " \
+                                                           "NOT NULL) AS ok FROM chk),"                                            \
+                                                           " ins AS (INSERT INTO customers (workspace_id, email, name, phone, "    \
+                                                           "tags, custom_fields, metadata)"                                        \
+                                                           " SELECT $1, new.n_email, new.n_name, new.n_phone, new.n_tags, "        \
+                                                           "new.n_cf, new.n_md FROM new, ok WHERE new.is_new AND ok.ok"            \
+                                                           " ON CONFLICT (workspace_id, email) WHERE merged_into IS NULL DO "      \
+                                                           "NOTHING RETURNING *),"                                                 \
+                                                           " upd AS (UPDATE customers c SET email = new.n_email, name = "          \
+                                                           "new.n_name, phone = new.n_phone, tags = new.n_tags,"                   \
+                                                           " custom_fields = new.n_cf, metadata = new.n_md, version = c.version "  \
+                                                           "+ 1, updated_at = now() FROM new, ok, chg"                             \
+                                                           " WHERE c.id = new.id AND NOT new.is_new AND ok.ok AND chg.changes <> " \
+                                                           "'{}' RETURNING c.*),"                                                  \
+                                                           " tgt AS (SELECT * FROM ins UNION ALL SELECT * FROM upd),"              \
+                                                           " pdel AS (DELETE FROM customer_external_profiles e USING tgt WHERE "   \
+                                                           "e.customer_id = tgt.id"                                                \
+                                                           " AND NOT EXISTS (SELECT 1 FROM newprof n WHERE n.provider = "          \
+                                                           "e.provider AND n.external_id = e.external_id)),"                       \
+                                                           " pupd AS (UPDATE customer_external_profiles e SET url = n.url FROM "   \
+                                                           "tgt, newprof n WHERE e.customer_id = tgt.id"                           \
+                                                           " AND n.provider = e.provider AND n.external_id = e.external_id AND "   \
+                                                           "e.url IS DISTINCT FROM n.url),"                                        \
+                                                           " pins AS (INSERT INTO customer_external_profiles (workspace_id, "      \
+                                                           "customer_id, provider, external_id, url)"                              \
+                                                           " SELECT $1, tgt.id, n.provider, n.external_id, n.url FROM tgt, "       \
+                                                           "newprof n"                                                             \
+                                                           " WHERE NOT EXISTS (SELECT 1 FROM curprof c WHERE c.provider = "        \
+                                                           "n.provider AND c.external_id = n.external_id)),"                       \
+                                                           " aud AS (INSERT INTO audit_log (workspace_id, object_type, "           \
+                                                           "object_id, version, actor_type, actor_id, source, request_id,"         \
+                                                           " changes) SELECT $1, 'customer', tgt.id, tgt.version, $4, $5, $6, "    \
+                                                           "$7, chg.changes FROM tgt, chg),"                                       \
+                                                           " res AS (SELECT * FROM tgt UNION ALL SELECT cur.* FROM cur, ok WHERE " \
+                                                           "ok.ok AND NOT EXISTS (SELECT 1 FROM tgt))"                             \
+                                                           " SELECT CASE WHEN chk.stale THEN 'retry' WHEN NOT ok.ok THEN "         \
+                                                           "'refused' WHEN EXISTS (SELECT 1 FROM ins) THEN 'created'"              \
+                                                           " WHEN EXISTS (SELECT 1 FROM upd) THEN 'updated' WHEN new.is_new THEN " \
+                                                           "'retry' ELSE 'unchanged' END,"                                         \
+                                                           " (SELECT idx FROM taken)::text, chk.too_large, chk.email_owner, "      \
+                                                           "(SELECT c.id FROM res c),"                                             \
+                                                           " (SELECT " ROW_JSON " FROM res c" CUSTOMER_LATERAL_WITH(               \
+                                                               CUSTOMER_NEWPROF_JSON) ") FROM new, ok, chk"
+#define CUSTOMER_NEWPROF_JSON                                                                                                      \
+    "coalesce((SELECT json_agg(json_build_object('provider', n.provider, 'external_id', n.external_id, 'url', n.url)"              \
+    " ORDER BY n.provider, n.external_id) FROM newprof n), '[]')"
+#define CUSTOMER_BASE                                                                                                              \
+    " base AS (SELECT cur.id, cur.email, cur.name, cur.phone, cur.tags, cur.custom_fields, cur.metadata, cur.version, false AS "   \
+    "is_new FROM cur"
+
 const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
     /* $1 key hash (bytea), $2 client address or NULL. last_used_at is stamped at most every 5 s per
      * key, and only when the key is usable from that address, so a busy key costs no write per
-     * request and a refused request never counts as a use. */
+     * request and a refused request never counts as a use. A key row locked by someone else (an
+     * admin revoking or relabelling it) is not stamped this time rather than waited for:
+     * authentication never blocks on a row lock. */
     [HDF_STMT_AUTH_LOOKUP] =
         {"auth_lookup",
          "WITH k AS ("
@@ -34,10 +186,12 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
          " (extract(epoch FROM k.expires_at) * 1000)::bigint AS expires_ms, hdf_ts(k.expires_at) AS expires_at,"
          " k.revoked_at IS NOT NULL AS revoked, w.slug, w.name, k.allowed_cidrs"
          " FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id WHERE k.key_hash = $1),"
-         " touch AS (UPDATE api_keys SET last_used_at = now() WHERE id = (SELECT id FROM k"
-         " WHERE NOT revoked AND (expires_ms IS NULL OR expires_ms > extract(epoch FROM now()) * 1000)"
-         " AND (allowed_cidrs IS NULL OR $2::inet <<= ANY (allowed_cidrs)))"
-         " AND (last_used_at IS NULL OR last_used_at < now() - interval '5 seconds'))"
+         " touch AS (UPDATE api_keys SET last_used_at = now() WHERE id IN (SELECT a.id FROM api_keys a, k"
+         " WHERE a.id = k.id AND NOT k.revoked"
+         " AND (k.expires_ms IS NULL OR k.expires_ms > extract(epoch FROM now()) * 1000)"
+         " AND (k.allowed_cidrs IS NULL OR $2::inet <<= ANY (k.allowed_cidrs))"
+         " AND (a.last_used_at IS NULL OR a.last_used_at < now() - interval '5 seconds')"
+         " FOR UPDATE OF a SKIP LOCKED))"
          " SELECT id, workspace_id, role, label, cidrs, expires_ms, expires_at, revoked, slug, name FROM k",
          2},
     [HDF_STMT_READY] = {"ready", "SELECT coalesce(max(version), 0) FROM schema_migrations", 0},
@@ -53,4 +207,285 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
          "WITH k AS (UPDATE api_keys k SET label = $3 WHERE k.workspace_id = $1 AND k.id = $2 RETURNING k.*)"
          " SELECT " API_KEY_JSON " FROM k" API_KEY_LATERAL,
          3},
+    /* ---- directory: teams, agents, custom fields (handlers/admin_*.c) ----
+     * Lists: $1 workspace, $2 after id, $3 limit + 1, then filters; rows (id, json).
+     * Get and delete: $1 workspace, $2 id. Create returns (id, json). An update that would change
+     * nothing writes nothing and returns the object as it is. */
+    [HDF_STMT_TEAMS_LIST] = {"teams_list",
+                             "SELECT t.id, " ROW_JSON " FROM teams t" TEAM_LATERAL " WHERE t.workspace_id = $1 AND t.id > $2"
+                             " ORDER BY t.id LIMIT $3",
+                             3},
+    [HDF_STMT_TEAM_GET] = {"team_get", "SELECT " ROW_JSON " FROM teams t" TEAM_LATERAL " WHERE t.workspace_id = $1 AND t.id = $2",
+                           2},
+    /* $2 name, $3 description or NULL */
+    [HDF_STMT_TEAM_CREATE] = {"team_create",
+                              "WITH t AS (INSERT INTO teams (workspace_id, name, description) VALUES ($1, $2, $3) RETURNING *)"
+                              " SELECT t.id, " ROW_JSON " FROM t" TEAM_LATERAL,
+                              3},
+    /* $3 name or NULL (unchanged), $4 whether to set description, $5 description (NULL clears it) */
+    [HDF_STMT_TEAM_UPDATE] = {"team_update",
+                              "WITH cur AS (SELECT * FROM teams WHERE workspace_id = $1 AND id = $2),"
+                              " u AS (UPDATE teams t SET name = coalesce($3, cur.name),"
+                              " description = CASE WHEN $4::boolean THEN $5::text ELSE cur.description END, updated_at = now()"
+                              " FROM cur WHERE t.id = cur.id AND (coalesce($3, cur.name) IS DISTINCT FROM cur.name"
+                              " OR ($4::boolean AND $5::text IS DISTINCT FROM cur.description)) RETURNING t.*),"
+                              " t AS (SELECT * FROM u UNION ALL SELECT * FROM cur WHERE NOT EXISTS (SELECT 1 FROM u))"
+                              " SELECT " ROW_JSON " FROM t" TEAM_LATERAL,
+                              5},
+    /* Memberships go with the team (ON DELETE CASCADE). Tickets referring to the team will refuse
+     * the delete with a foreign-key violation, answered 409 (db/sqlstate.c). */
+    /* Deletes of what tickets refer to answer (deleted id or NULL, tickets referring, exists). A
+     * ticket created meanwhile still stops the delete: its foreign key (23503, sqlstate.c). */
+    [HDF_STMT_TEAM_DELETE] = {"team_delete",
+                              "WITH refs AS (SELECT count(*) AS n FROM tickets WHERE workspace_id = $1 AND team_id = $2),"
+                              " d AS (DELETE FROM teams WHERE workspace_id = $1 AND id = $2 AND (SELECT n FROM refs) = 0"
+                              " RETURNING id) SELECT (SELECT id FROM d), (SELECT n FROM refs),"
+                              " EXISTS (SELECT 1 FROM teams WHERE workspace_id = $1 AND id = $2)",
+                              2},
+    /* $4 team_id or NULL, $5 active or NULL */
+    [HDF_STMT_AGENTS_LIST] = {"agents_list",
+                              "SELECT a.id, " ROW_JSON " FROM agents a" AGENT_LATERAL " WHERE a.workspace_id = $1 AND a.id > $2"
+                              " AND ($4::bigint IS NULL OR EXISTS (SELECT 1 FROM agent_teams m WHERE m.agent_id = a.id"
+                              " AND m.team_id = $4)) AND ($5::boolean IS NULL OR a.active = $5) ORDER BY a.id LIMIT $3",
+                              5},
+    [HDF_STMT_AGENT_GET] = {"agent_get",
+                            "SELECT " ROW_JSON " FROM agents a" AGENT_LATERAL " WHERE a.workspace_id = $1 AND a.id = $2", 2},
+    /* $2 name, $3 email (normalised), $4 active, $5 team_ids (JSON array). Returns (missing team
+     * positions, id, json); nothing is written when a team is missing. */
+    [HDF_STMT_AGENT_CREATE] =
+        {"agent_create",
+         "WITH " AGENT_REQ_TEAMS(
+             "$5") " a AS (INSERT INTO agents (workspace_id, name, email, active) SELECT $1, $2, $3, $4 FROM missing"
+                   " WHERE cardinality(missing.idx) = 0 RETURNING *),"
+                   " m AS (INSERT INTO agent_teams (agent_id, team_id) SELECT a.id, req.id FROM a, req)"
+                   " SELECT missing.idx::text, x.id, x.json FROM missing LEFT JOIN (SELECT a.id, " ROW_JSON
+                   " AS json FROM a" AGENT_LATERAL_WITH(
+                       "coalesce((SELECT array_agg(req.id ORDER BY req.id) FROM req), '{}')") ") x ON true",
+         5},
+    /* $3 name, $4 email, $5 active, $6 team_ids (JSON array, the new set): each NULL when
+     * unchanged. Returns (missing team positions, json or NULL when there is no such agent). */
+    [HDF_STMT_AGENT_UPDATE] =
+        {"agent_update",
+         "WITH cur AS (SELECT a.*, " AGENT_TEAM_IDS " AS team_ids FROM agents a WHERE a.workspace_id = $1 AND a.id = $2),"
+         " " AGENT_REQ_TEAMS(
+             "$6") " want AS (SELECT cur.id, coalesce($3, cur.name) AS name, coalesce($4, cur.email) AS email,"
+                   " coalesce($5::boolean, cur.active) AS active, CASE WHEN $6::json IS NULL THEN cur.team_ids"
+                   " ELSE coalesce((SELECT array_agg(req.id ORDER BY req.id) FROM req), '{}') END AS team_ids"
+                   " FROM cur, missing WHERE cardinality(missing.idx) = 0),"
+                   " chg AS (SELECT want.* FROM want, cur WHERE (want.name, want.email, want.active, want.team_ids)"
+                   " IS DISTINCT FROM (cur.name, cur.email, cur.active, cur.team_ids)),"
+                   " u AS (UPDATE agents a SET name = chg.name, email = chg.email, active = chg.active, updated_at = now()"
+                   " FROM chg WHERE a.id = chg.id RETURNING a.id, a.name, a.email, chg.team_ids, a.active, a.created_at, "
+                   "a.updated_at),"
+                   " del AS (DELETE FROM agent_teams m USING chg WHERE m.agent_id = chg.id AND m.team_id <> ALL (chg.team_ids)),"
+                   " ins AS (INSERT INTO agent_teams (agent_id, team_id) SELECT chg.id, t.id FROM chg, unnest(chg.team_ids) t(id)"
+                   " ON CONFLICT DO NOTHING),"
+                   " res AS (SELECT * FROM u UNION ALL"
+                   " SELECT id, name, email, team_ids, active, created_at, updated_at FROM cur WHERE NOT EXISTS (SELECT 1 FROM u))"
+                   " SELECT (SELECT idx FROM missing)::text, (SELECT " ROW_JSON " FROM res a" AGENT_LATERAL_WITH("a.team_ids") ")",
+         6},
+    /* Memberships go with the agent. Tickets assigned to the agent will refuse the delete (409). */
+    [HDF_STMT_AGENT_DELETE] = {"agent_delete",
+                               "WITH refs AS (SELECT count(*) AS n FROM tickets WHERE workspace_id = $1 AND assignee_id = $2),"
+                               " d AS (DELETE FROM agents WHERE workspace_id = $1 AND id = $2 AND (SELECT n FROM refs) = 0"
+                               " RETURNING id) SELECT (SELECT id FROM d), (SELECT n FROM refs),"
+                               " EXISTS (SELECT 1 FROM agents WHERE workspace_id = $1 AND id = $2)",
+                               2},
+    /* $4 object or NULL */
+    [HDF_STMT_CUSTOM_FIELDS_LIST] = {"custom_fields_list",
+                                     "SELECT f.id, " ROW_JSON " FROM custom_fields f" CUSTOM_FIELD_LATERAL
+                                     " WHERE f.workspace_id = $1 AND f.id > $2 AND ($4::text IS NULL OR f.object = $4)"
+                                     " ORDER BY f.id LIMIT $3",
+                                     4},
+    [HDF_STMT_CUSTOM_FIELD_GET] = {"custom_field_get",
+                                   "SELECT " ROW_JSON " FROM custom_fields f" CUSTOM_FIELD_LATERAL
+                                   " WHERE f.workspace_id = $1 AND f.id = $2",
+                                   2},
+    /* $2 object, $3 key, $4 type, $5 options (JSON array of strings) or NULL */
+    [HDF_STMT_CUSTOM_FIELD_CREATE] = {"custom_field_create",
+                                      "WITH f AS (INSERT INTO custom_fields (workspace_id, object, key, type, options)"
+                                      " VALUES ($1, $2, $3, $4, " JSON_TEXT_ARRAY("$5") ") RETURNING *)"
+                                                                                        " SELECT f.id, " ROW_JSON
+                                                                                        " FROM f" CUSTOM_FIELD_LATERAL,
+                                      5},
+    /* $3 options (JSON array) or NULL (unchanged). Only an enum's options change; returns (type, json)
+     * so that the handler can refuse options for other types. */
+    [HDF_STMT_CUSTOM_FIELD_UPDATE] =
+        {"custom_field_update",
+         "WITH cur AS (SELECT * FROM custom_fields WHERE workspace_id = $1 AND id = $2),"
+         " new AS (SELECT " JSON_TEXT_ARRAY(
+             "$3") " AS options WHERE $3::json IS NOT NULL),"
+                   " u AS (UPDATE custom_fields f SET options = new.options, updated_at = now() FROM cur, new"
+                   " WHERE f.id = cur.id AND cur.type = 'enum' AND cur.options IS DISTINCT FROM new.options RETURNING f.*),"
+                   " f AS (SELECT * FROM u UNION ALL SELECT * FROM cur WHERE NOT EXISTS (SELECT 1 FROM u))"
+                   " SELECT f.type, " ROW_JSON " FROM f" CUSTOM_FIELD_LATERAL,
+         3},
+    /* Values already stored in tickets' and customers' custom_fields stay; they are simply no
+     * longer validated against a definition. */
+    [HDF_STMT_CUSTOM_FIELD_DELETE] = {"custom_field_delete",
+                                      "DELETE FROM custom_fields WHERE workspace_id = $1 AND id = $2 RETURNING id", 2},
+    /* ---- end of directory ---- */
+    /* ---- customers (handlers/customers.c) ----
+     * $1 workspace, $2 object (ticket|customer): one row, the object's custom field definitions as
+     * a JSON array of {key, type, options} ([] when none), for custom_fields_check_values. */
+    [HDF_STMT_CUSTOM_FIELD_DEFS] =
+        {"custom_field_defs",
+         "SELECT coalesce(json_agg(json_build_object('key', f.key, 'type', f.type, 'options', f.options)"
+         " ORDER BY f.key), '[]')::text FROM custom_fields f WHERE f.workspace_id = $1 AND f.object = $2",
+         2},
+    /* $1 workspace, $2 id: (merged_into, json or NULL when merged) */
+    [HDF_STMT_CUSTOMER_GET] = {"customer_get",
+                               "SELECT c.merged_into, CASE WHEN c.merged_into IS NULL THEN " ROW_JSON
+                               " END FROM customers c" CUSTOMER_LATERAL " WHERE c.workspace_id = $1 AND c.id = $2",
+                               2},
+    /* $4 email (normalised) or NULL, $5 tag or NULL, $6 updated_since or NULL. Merged customers are
+     * not listed. */
+    [HDF_STMT_CUSTOMERS_LIST] = {"customers_list",
+                                 "SELECT c.id, " ROW_JSON " FROM customers c" CUSTOMER_LATERAL
+                                 " WHERE c.workspace_id = $1 AND c.id > $2 AND c.merged_into IS NULL"
+                                 " AND ($4::text IS NULL OR c.email = $4) AND ($5::text IS NULL OR c.tags @> ARRAY[$5::text])"
+                                 " AND ($6::timestamptz IS NULL OR c.updated_at >= $6) ORDER BY c.id LIMIT $3",
+                                 6},
+    /* $2 email (normalised); see CUSTOMER_WRITE. A create that loses the race for the email to a
+     * concurrent one inserts nothing (ON CONFLICT on customers_workspace_email_key) and answers
+     * retry: the next run sees the winner's row and merges into it. */
+    [HDF_STMT_CUSTOMER_UPSERT] =
+        {"customer_upsert",
+         "WITH cur AS (SELECT c.* FROM customers c WHERE c.workspace_id = $1 AND c.email = $2 AND c.merged_into IS NULL FOR "
+         "UPDATE),"
+         " snap AS (SELECT c.version FROM customers c, cur WHERE c.id = cur.id)," CUSTOMER_BASE
+         " UNION ALL SELECT NULL::bigint, $2::text, NULL::text, NULL::text, '{}'::text[], '{}'::jsonb, '{}'::jsonb, 0, true"
+         " WHERE NOT EXISTS (SELECT 1 FROM cur))," CUSTOMER_WRITE("false"),
+         7},
+    /* $2 id; see CUSTOMER_WRITE. No row: no such (live) customer. */
+    [HDF_STMT_CUSTOMER_UPDATE] =
+        {"customer_update",
+         "WITH cur AS (SELECT c.* FROM customers c WHERE c.workspace_id = $1 AND c.id = $2 AND c.merged_into IS NULL FOR UPDATE),"
+         " snap AS (SELECT c.version FROM customers c, cur WHERE c.id = cur.id)," CUSTOMER_BASE ")," CUSTOMER_WRITE("true"),
+         7},
+    /* ---- end of customers ---- */
+    [HDF_STMT_BEGIN] = {"begin", "BEGIN", 0},
+    [HDF_STMT_COMMIT] = {"commit", "COMMIT", 0},
+    [HDF_STMT_ROLLBACK] = {"rollback", "ROLLBACK", 0},
+    /* $1 workspace, $2 key, $3 request hash (bytea), $4 claim token. Claims a new key, or an expired
+     * one, or one whose request was abandoned (in flight for over a minute: longer than any request
+     * can run, given statement_timeout); otherwise returns the existing record. Under a concurrent
+     * claim the second part may not yet see the winner's row (statement snapshot): no row at all
+     * means "ask again". */
+    [HDF_STMT_IDEM_CLAIM] =
+        {"idem_claim",
+         "WITH claim AS (INSERT INTO idempotency_keys AS k"
+         " (workspace_id, idem_key, request_hash, claim_token, state, expires_at)"
+         " VALUES ($1, $2, $3, $4, 'in_flight', now() + interval '24 hours')"
+         " ON CONFLICT (workspace_id, idem_key) DO UPDATE SET request_hash = EXCLUDED.request_hash,"
+         " claim_token = EXCLUDED.claim_token, state = 'in_flight', response_status = NULL,"
+         " response_headers = NULL, response_body = NULL, created_at = now(), expires_at = EXCLUDED.expires_at"
+         " WHERE k.expires_at <= now() OR (k.state = 'in_flight' AND k.created_at < now() - interval '1 minute')"
+         " RETURNING 1)"
+         " SELECT 'claimed', NULL::boolean, NULL::text, NULL::integer, NULL::text, NULL::text FROM claim"
+         " UNION ALL SELECT 'existing', k.request_hash = $3, k.state, k.response_status,"
+         " k.response_headers::text, k.response_body FROM idempotency_keys k"
+         " WHERE k.workspace_id = $1 AND k.idem_key = $2 AND NOT EXISTS (SELECT 1 FROM claim)",
+         4},
+    /* $1 workspace, $2 key, $3 claim token, $4 status, $5 headers (json), $6 body: inside the request's
+     * transaction; no row updated means the claim was lost */
+    [HDF_STMT_IDEM_COMPLETE] = {"idem_complete",
+                                "UPDATE idempotency_keys SET state = 'done', response_status = $4, response_headers = $5::jsonb,"
+                                " response_body = $6 WHERE workspace_id = $1 AND idem_key = $2 AND claim_token = $3"
+                                " AND state = 'in_flight'",
+                                6},
+    /* a request that did not succeed gives its key back, so the client may retry with it */
+    [HDF_STMT_IDEM_RELEASE] = {"idem_release",
+                               "DELETE FROM idempotency_keys WHERE workspace_id = $1 AND idem_key = $2 AND claim_token = $3"
+                               " AND state = 'in_flight'",
+                               3},
+    [HDF_STMT_IDEM_PURGE] = {"idem_purge",
+                             "DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(SELECT ctid FROM idempotency_keys"
+                             " WHERE expires_at < now() LIMIT 1000))",
+                             0},
+    /* ---- tickets ---- */
+    /* $1 ws, $2 agent: may this agent be named in X-Acting-Agent-Id? */
+    [HDF_STMT_AGENT_IS_ACTIVE] = {"agent_is_active", "SELECT 1 FROM agents WHERE workspace_id = $1 AND id = $2 AND active", 2},
+    /* $1 milliseconds: the row-lock wait of this transaction (HDF_LOCK_TIMEOUT_MS) */
+    [HDF_STMT_LOCK_TIMEOUT] = {"lock_timeout", "SELECT set_config('lock_timeout', $1 || 'ms', true)", 1},
+    /* One statement, so one round trip and atomic: the customer found by email or created (a
+     * concurrent create of the same email waits on the unique index and then finds it), the
+     * ticket, its first message, the audit entries, and the composite view. $1 ws, $2 email,
+     * $3 customer name, $4 customer tags, $5 customer custom_fields, $6 subject, $7 status,
+     * $8 priority, $9 channel, $10 team, $11 assignee, $12 tags, $13 custom_fields, $14 sanitized
+     * body, $15 actor type, $16 actor id, $17 source, $18 request id. Nothing is written when the
+     * team or assignee is not the workspace's. */
+    [HDF_STMT_TICKET_CREATE] =
+        {"ticket_create",
+         "WITH chk AS (SELECT ($10::bigint IS NULL OR EXISTS (SELECT 1 FROM teams WHERE workspace_id = $1 AND id = $10)) AS "
+         "team_ok,"
+         " ($11::bigint IS NULL OR EXISTS (SELECT 1 FROM agents WHERE workspace_id = $1 AND id = $11)) AS agent_ok),"
+         " cust AS (INSERT INTO customers AS c (workspace_id, email, name, tags, custom_fields)"
+         " SELECT $1, $2, $3, coalesce($4::text[], '{}'), coalesce($5::jsonb, '{}') FROM chk WHERE team_ok AND agent_ok"
+         " ON CONFLICT (workspace_id, email) WHERE merged_into IS NULL DO UPDATE SET email = c.email RETURNING c.*),"
+         " t AS (INSERT INTO tickets (workspace_id, customer_id, subject, status, priority, channel, team_id, assignee_id, tags,"
+         " custom_fields) SELECT $1, cust.id, $6, $7, $8, $9, $10, $11, $12::text[], $13::jsonb FROM cust RETURNING *),"
+         " m AS (INSERT INTO messages (workspace_id, ticket_id, author_type, author_id, body)"
+         " SELECT $1, t.id, 'customer', t.customer_id, $14 FROM t WHERE $14::text IS NOT NULL RETURNING *),"
+         " ta AS (INSERT INTO audit_log (workspace_id, object_type, object_id, version, actor_type, actor_id, source, request_id,"
+         " changes) SELECT $1, 'ticket', t.id, 1, $15, $16, $17, $18, hdf_changes(NULL, hdf_ticket_fields(ROW(t.*)::tickets))"
+         " FROM t),"
+         " ca AS (INSERT INTO audit_log (workspace_id, object_type, object_id, version, actor_type, actor_id, source, request_id,"
+         " changes) SELECT $1, 'customer', cust.id, 1, $15, $16, $17, $18, jsonb_build_object('email', jsonb_build_object("
+         "'from', NULL, 'to', cust.email), 'name', jsonb_build_object('from', NULL, 'to', cust.name), 'tags', jsonb_build_object("
+         "'from', NULL, 'to', to_jsonb(cust.tags)), 'custom_fields', jsonb_build_object('from', NULL, 'to', cust.custom_fields))"
+         " FROM cust WHERE cust.created_at = now())"
+         " SELECT chk.team_ok, chk.agent_ok, t.id, hdf_ticket_json(ROW(t.*)::tickets, ROW(cust.*)::customers,"
+         " (SELECT json_agg(hdf_message_json(ROW(m.*)::messages)) FROM m))::text"
+         " FROM chk LEFT JOIN t ON true LEFT JOIN cust ON true",
+         18},
+    /* $1 ws, $2 ticket, $3 include internal notes */
+    [HDF_STMT_TICKET_GET] = {"ticket_get",
+                             "SELECT t.version, hdf_ticket_json(t, c, (SELECT json_agg(hdf_message_json(m) ORDER BY m.id)"
+                             " FROM messages m WHERE m.ticket_id = t.id AND (NOT m.internal OR $3::boolean)))::text"
+                             " FROM tickets t JOIN customers c ON c.id = t.customer_id WHERE t.workspace_id = $1 AND t.id = $2",
+                             3},
+    /* $1 ws, $2 ticket: inside the PATCH transaction, after LOCK_TIMEOUT */
+    [HDF_STMT_TICKET_LOCK] = {"ticket_lock",
+                              "SELECT t.version, hdf_ticket_fields(t)::text FROM tickets t WHERE t.workspace_id = $1 AND t.id = $2"
+                              " FOR UPDATE",
+                              2},
+    /* $1 ws, $2 ticket, $3 the new fields (hdf_ticket_fields form), $4 actor type, $5 actor id,
+     * $6 source, $7 request id. One version and one audit entry for the whole effective change;
+     * the caller only sends it when something changed. team/assignee must be the workspace's. */
+    [HDF_STMT_TICKET_UPDATE] =
+        {"ticket_update",
+         "WITH n AS (SELECT $3::jsonb AS f), chk AS (SELECT"
+         " (n.f->>'team_id' IS NULL OR EXISTS (SELECT 1 FROM teams WHERE workspace_id = $1 AND id = (n.f->>'team_id')::bigint))"
+         " AS team_ok, (n.f->>'assignee_id' IS NULL OR EXISTS (SELECT 1 FROM agents WHERE workspace_id = $1"
+         " AND id = (n.f->>'assignee_id')::bigint)) AS agent_ok FROM n),"
+         " old AS (SELECT t.* FROM tickets t WHERE t.workspace_id = $1 AND t.id = $2),"
+         " u AS (UPDATE tickets t SET subject = n.f->>'subject', status = n.f->>'status', priority = n.f->>'priority',"
+         " team_id = (n.f->>'team_id')::bigint, assignee_id = (n.f->>'assignee_id')::bigint,"
+         " tags = ARRAY(SELECT jsonb_array_elements_text(n.f->'tags')), custom_fields = n.f->'custom_fields',"
+         " version = t.version + 1, updated_at = now() FROM n, chk WHERE t.workspace_id = $1 AND t.id = $2 AND chk.team_ok"
+         " AND chk.agent_ok RETURNING t.*),"
+         " a AS (INSERT INTO audit_log (workspace_id, object_type, object_id, version, actor_type, actor_id, source, request_id,"
+         " changes) SELECT $1, 'ticket', u.id, u.version, $4, $5, $6, $7, hdf_changes(hdf_ticket_fields(ROW(old.*)::tickets),"
+         " hdf_ticket_fields(ROW(u.*)::tickets)) FROM u, old)"
+         " SELECT chk.team_ok, chk.agent_ok, u.version FROM chk LEFT JOIN u ON true",
+         7},
+    /* $1 ws, $2 ticket, $3 author type, $4 author id, $5 internal, $6 sanitized body */
+    [HDF_STMT_MESSAGE_CREATE] = {"message_create",
+                                 "WITH t AS (UPDATE tickets SET updated_at = now() WHERE workspace_id = $1 AND id = $2"
+                                 " RETURNING id, customer_id)"
+                                 " INSERT INTO messages (workspace_id, ticket_id, author_type, author_id, internal, body)"
+                                 " SELECT $1, t.id, $3, CASE WHEN $3 = 'customer' THEN t.customer_id ELSE $4::bigint END, $5, $6"
+                                 " FROM t RETURNING hdf_message_json(messages)::text",
+                                 6},
+    /* A list statement (http/list.h): $1 ws, $2 after audit id, $3 limit + 1, $4 ticket. A ticket
+     * always has its creation entry, so a first page without rows means no such ticket. */
+    [HDF_STMT_TICKET_AUDIT] =
+        {"ticket_audit",
+         "SELECT a.id, row_to_json(e)::text FROM audit_log a, LATERAL (SELECT a.id, a.version,"
+         " hdf_ts(a.occurred_at) AS occurred_at,"
+         " (SELECT row_to_json(x) FROM (SELECT a.actor_type AS type, a.actor_id AS id) x) AS actor, a.source,"
+         " a.request_id, a.changes, a.rule_id) e WHERE a.workspace_id = $1 AND a.object_type = 'ticket' AND a.object_id = $4"
+         " AND a.id > $2 ORDER BY a.id LIMIT $3",
+         4},
 };

@@ -11,8 +11,51 @@ enum hdf_stmt {
     HDF_STMT_API_KEYS_LIST,
     HDF_STMT_API_KEY_GET,
     HDF_STMT_API_KEY_UPDATE_LABEL,
+    /* directory: teams, agents, custom fields (handlers/admin_*.c) */
+    HDF_STMT_TEAMS_LIST,
+    HDF_STMT_TEAM_GET,
+    HDF_STMT_TEAM_CREATE,
+    HDF_STMT_TEAM_UPDATE,
+    HDF_STMT_TEAM_DELETE,
+    HDF_STMT_AGENTS_LIST,
+    HDF_STMT_AGENT_GET,
+    HDF_STMT_AGENT_CREATE,
+    HDF_STMT_AGENT_UPDATE,
+    HDF_STMT_AGENT_DELETE,
+    HDF_STMT_CUSTOM_FIELDS_LIST,
+    HDF_STMT_CUSTOM_FIELD_GET,
+    HDF_STMT_CUSTOM_FIELD_CREATE,
+    HDF_STMT_CUSTOM_FIELD_UPDATE,
+    HDF_STMT_CUSTOM_FIELD_DELETE,
+    /* end of directory */
+    /* customers (handlers/customers.c); CUSTOM_FIELD_DEFS is the tickets' too */
+    HDF_STMT_CUSTOM_FIELD_DEFS,
+    HDF_STMT_CUSTOMER_GET,
+    HDF_STMT_CUSTOMERS_LIST,
+    HDF_STMT_CUSTOMER_UPSERT,
+    HDF_STMT_CUSTOMER_UPDATE,
+    /* end of customers */
+    /* transactions (requests holding an Idempotency-Key) and the key records */
+    HDF_STMT_BEGIN,
+    HDF_STMT_COMMIT,
+    HDF_STMT_ROLLBACK,
+    HDF_STMT_IDEM_CLAIM,
+    HDF_STMT_IDEM_COMPLETE,
+    HDF_STMT_IDEM_RELEASE,
+    HDF_STMT_IDEM_PURGE,
+    /* tickets, messages, audit (handlers/tickets.c, messages.c, audit.c) */
+    HDF_STMT_AGENT_IS_ACTIVE,
+    HDF_STMT_LOCK_TIMEOUT,
+    HDF_STMT_TICKET_CREATE,
+    HDF_STMT_TICKET_GET,
+    HDF_STMT_TICKET_LOCK,
+    HDF_STMT_TICKET_UPDATE,
+    HDF_STMT_MESSAGE_CREATE,
+    HDF_STMT_TICKET_AUDIT,
     HDF_STMT__COUNT
 };
+
+#define HDF_STMT_MAX_PARAMS 32
 
 struct hdf_statement {
     const char *name; /* prepared statement name */

@@ -154,11 +154,133 @@ static int parse_body(struct hdf_req *r)
     return 0;
 }
 
+static void run_handler(struct hdf_req *r)
+{
+    idem_begin(r, handlers[r->match.route]);
+}
+
+static void on_acting_agent(struct hdf_req *r, PGresult *res)
+{
+    if (PQntuples(res) == 0) {
+        r->acting_agent_id = 0;
+        hdf_field_errors_t fe = {0};
+        field_errors_add(&fe, "X-Acting-Agent-Id", "not_found", "X-Acting-Agent-Id names no active agent of this workspace");
+        respond_field_errors(r, &fe);
+        return;
+    }
+    run_handler(r);
+}
+
+/* X-Acting-Agent-Id (CONTRACT.md): admin and agent keys may name the agent they act for. */
+static int check_acting_agent(struct hdf_req *r)
+{
+    ssize_t i = h2o_find_header_by_str(&r->req->headers, H2O_STRLIT("x-acting-agent-id"), -1);
+    if (i < 0)
+        return 0;
+    if (r->auth.role == HDF_ROLE_READONLY) {
+        respond_problem(r, HDF_E_FORBIDDEN, "readonly keys cannot act for an agent", NULL);
+        return -1;
+    }
+    h2o_iovec_t v = r->req->headers.entries[i].value;
+    r->acting_agent_id = parse_id(v.base, v.len);
+    if (r->acting_agent_id < 0) {
+        r->acting_agent_id = 0;
+        hdf_field_errors_t fe = {0};
+        field_errors_add(&fe, "X-Acting-Agent-Id", "invalid", "X-Acting-Agent-Id must be an agent id");
+        respond_field_errors(r, &fe);
+        return -1;
+    }
+    char ws[24], id[24];
+    snprintf(ws, sizeof(ws), "%lld", (long long)r->auth.workspace_id);
+    snprintf(id, sizeof(id), "%lld", (long long)r->acting_agent_id);
+    const char *params[] = {ws, id};
+    request_query(r, HDF_STMT_AGENT_IS_ACTIVE, params, NULL, on_acting_agent);
+    return 1;
+}
+
 void request_after_auth(struct hdf_req *r)
 {
     if (check_role(r) != 0 || parse_body(r) != 0)
         return;
-    handlers[r->match.route](r);
+    int acting = check_acting_agent(r);
+    if (acting == 0)
+        run_handler(r);
+}
+
+const char *request_actor_type(const struct hdf_req *r)
+{
+    return r->acting_agent_id > 0 ? "agent" : "api_key";
+}
+
+int64_t request_actor_id(const struct hdf_req *r)
+{
+    return r->acting_agent_id > 0 ? r->acting_agent_id : r->auth.key_id;
+}
+
+const char *request_source(const struct hdf_req *r)
+{
+    return r->acting_agent_id > 0 ? "agent" : "api";
+}
+
+/* ---- transactions ---- */
+
+static void on_txn_done(hdf_db_waiter_t *w, PGresult *res, hdf_error_t err)
+{
+    struct hdf_req *r = H2O_STRUCT_FROM_MEMBER(struct hdf_req, db, w);
+    if (err == HDF_OK)
+        err = db_error_from_result(res);
+    if (err != HDF_OK) {
+        r->in_txn = 0;
+        respond_problem(r, HDF_E_UNAVAILABLE, "the database is unavailable; retry shortly", NULL);
+        return;
+    }
+    r->txn_then(r);
+}
+
+static void on_txn_begun(hdf_db_waiter_t *w, PGresult *res, hdf_error_t err)
+{
+    struct hdf_req *r = H2O_STRUCT_FROM_MEMBER(struct hdf_req, db, w);
+    r->in_txn = err == HDF_OK && db_error_from_result(res) == HDF_OK;
+    on_txn_done(w, res, err);
+}
+
+static void on_txn_conn(hdf_db_waiter_t *w, hdf_error_t err)
+{
+    struct hdf_req *r = H2O_STRUCT_FROM_MEMBER(struct hdf_req, db, w);
+    if (err != HDF_OK) {
+        respond_problem(r, err, "the database is unavailable; retry shortly", NULL);
+        return;
+    }
+    db_query(w, HDF_STMT_BEGIN, NULL, NULL, on_txn_begun);
+}
+
+void request_txn_begin(struct hdf_req *r, void (*then)(struct hdf_req *r))
+{
+    r->txn_then = then;
+    if (r->in_txn) {
+        then(r);
+        return;
+    }
+    db_pool_acquire(r->worker->db, &r->db, on_txn_conn);
+}
+
+static void on_committed(hdf_db_waiter_t *w, PGresult *res, hdf_error_t err)
+{
+    struct hdf_req *r = H2O_STRUCT_FROM_MEMBER(struct hdf_req, db, w);
+    r->in_txn = 0;
+    if (err == HDF_OK && db_error_from_result(res) == HDF_OK)
+        db_release(w);
+    on_txn_done(w, res, err);
+}
+
+void request_txn_commit(struct hdf_req *r, void (*then)(struct hdf_req *r))
+{
+    r->txn_then = then;
+    if (r->idem.state == HDF_IDEM_CLAIMED) { /* idem_finish commits with the stored response */
+        then(r);
+        return;
+    }
+    db_query(&r->db, HDF_STMT_COMMIT, NULL, NULL, on_committed);
 }
 
 int request_on_req(h2o_handler_t *self, h2o_req_t *req)
@@ -194,6 +316,18 @@ static struct hdf_req *req_of_waiter(hdf_db_waiter_t *w)
     return H2O_STRUCT_FROM_MEMBER(struct hdf_req, db, w);
 }
 
+/* 409 conflict saying which constraint was hit (sqlstate.c knows), naming the field when one is
+ * to blame: {"errors": [{"field": "name", "code": "duplicate", ...}]}. */
+static void respond_db_conflict(struct hdf_req *r, const PGresult *res)
+{
+    struct hdf_db_conflict c;
+    db_conflict_describe(res, &c);
+    hdf_field_errors_t fe = {0};
+    if (c.field != NULL)
+        field_errors_add(&fe, c.field, c.code, "%s", c.detail);
+    respond_problem(r, HDF_E_CONFLICT, c.detail, fe.list);
+}
+
 static void on_query_result(hdf_db_waiter_t *w, PGresult *res, hdf_error_t err)
 {
     struct hdf_req *r = req_of_waiter(w);
@@ -203,10 +337,17 @@ static void on_query_result(hdf_db_waiter_t *w, PGresult *res, hdf_error_t err)
     if (err != HDF_OK) {
         if (err == HDF_E_INTERNAL)
             db_log_error(hdf_statements[r->query_stmt].name, res);
-        respond_problem(r, err, err == HDF_E_UNAVAILABLE ? "the database is unavailable; retry shortly" : NULL, NULL);
+        if (err == HDF_E_CONFLICT)
+            respond_db_conflict(r, res);
+        else if (err == HDF_E_LOCK_TIMEOUT)
+            respond_problem_fmt(r, err, "another request holds this row; its lock was not released within %d ms: retry",
+                                r->worker->cfg->lock_timeout_ms);
+        else
+            respond_problem(r, err, err == HDF_E_UNAVAILABLE ? "the database is unavailable; retry shortly" : NULL, NULL);
         return;
     }
-    db_release(w);
+    if (!r->in_txn)
+        db_release(w);
     done(r, res);
 }
 
@@ -239,7 +380,10 @@ void request_query(struct hdf_req *r, enum hdf_stmt stmt, const char *const *par
             r->query_params[i] = request_strdup(r, params[i]);
         }
     }
-    db_pool_acquire(r->worker->db, &r->db, on_query_conn);
+    if (r->in_txn && r->db.conn != NULL)
+        on_query_conn(&r->db, HDF_OK);
+    else
+        db_pool_acquire(r->worker->db, &r->db, on_query_conn);
 }
 
 int64_t request_path_id(struct hdf_req *r, size_t i, const char *field)

@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include "common/util.h"
 #include "db/pool.h"
+#include "http/idempotency.h"
 #include "http/query.h"
 #include "http/router.h"
 #include "worker.h"
@@ -45,6 +46,12 @@ struct hdf_req {
     int *query_lengths;
     hdf_query_done_fn query_done;
     int64_t handler_arg; /* a handler's own value across its callbacks (a list's limit, say) */
+    void *handler_data;  /* ... or its own state */
+    void (*txn_then)(struct hdf_req *r);
+    const char *handler_str; /* a handler's own constant across its callbacks (a list's cursor kind, say) */
+    int in_txn;              /* db holds a connection inside BEGIN (a transaction or an Idempotency-Key) */
+    int64_t acting_agent_id; /* X-Acting-Agent-Id, checked: 0 when absent */
+    struct hdf_idem idem;
 };
 
 typedef void (*hdf_handler_fn)(struct hdf_req *r);
@@ -58,9 +65,22 @@ void request_after_auth(struct hdf_req *r);
 char *request_strdup(struct hdf_req *r, const char *s);
 
 /* Runs one statement on a pooled connection and calls done with its successful result; database
- * failures are answered (503/409/500) without calling done. The connection is released first.
+ * failures are answered (503/409/500) without calling done. The connection is released first,
+ * unless the request runs in a transaction (in_txn), whose connection it keeps using.
  * params (and lengths: non-zero for binary parameters) are copied, so they may live on the stack. */
 void request_query(struct hdf_req *r, enum hdf_stmt stmt, const char *const *params, const int *lengths, hdf_query_done_fn done);
+
+/* Who the audit log names for this request: the acting agent (source agent) or the key (api). */
+const char *request_actor_type(const struct hdf_req *r);
+int64_t request_actor_id(const struct hdf_req *r);
+const char *request_source(const struct hdf_req *r);
+
+/* A transaction on one connection for the statements that follow (request_query uses it). Under
+ * an Idempotency-Key the request already runs in one: begin does nothing more, and commit is left
+ * to the response, which stores the key in the same transaction. then(r) runs when it is open /
+ * committed; database failures are answered. */
+void request_txn_begin(struct hdf_req *r, void (*then)(struct hdf_req *r));
+void request_txn_commit(struct hdf_req *r, void (*then)(struct hdf_req *r));
 
 /* The path parameter i as an id; answers 400 naming field and returns -1 when it is not one. */
 int64_t request_path_id(struct hdf_req *r, size_t i, const char *field);

@@ -75,7 +75,8 @@ static int start(struct hdf_req *r, int status, const char *content_type)
     h2o_req_t *req = r->req;
     req->res.status = status;
     req->res.reason = reason_phrase(status);
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type, strlen(content_type));
+    if (status != 204) /* No Content: no body, so no type either */
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type, strlen(content_type));
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, "X-Request-Id", r->request_id,
                           strlen(r->request_id));
     int64_t dur_ns = time_mono_ns() - r->started_ns;
@@ -92,10 +93,17 @@ static int start(struct hdf_req *r, int status, const char *content_type)
 
 void respond_text(struct hdf_req *r, int status, const char *content_type, const char *body, size_t len)
 {
+    if (idem_finish(r, status, content_type, body, len))
+        return; /* it stores or releases the Idempotency-Key first, then comes back here */
     if (start(r, status, content_type) != 0)
         return;
     r->req->res.content_length = len;
     h2o_send_inline(r->req, body, len);
+}
+
+void respond_no_content(struct hdf_req *r)
+{
+    respond_text(r, 204, "application/json", "", 0);
 }
 
 void respond_json(struct hdf_req *r, int status, const char *json, size_t len)

@@ -12,6 +12,8 @@ void respond_json(struct hdf_req *r, int status, const char *json, size_t len);
 /* Takes ownership of j. */
 void respond_json_obj(struct hdf_req *r, int status, json_t *j);
 void respond_text(struct hdf_req *r, int status, const char *content_type, const char *body, size_t len);
+/* 204 No Content (a DELETE's answer): no body and no Content-Type. */
+void respond_no_content(struct hdf_req *r);
 /* detail may be NULL (the title is used); errors (owned) may be NULL. */
 void respond_problem(struct hdf_req *r, hdf_error_t e, const char *detail, json_t *errors);
 void respond_problem_fmt(struct hdf_req *r, hdf_error_t e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -1,0 +1,138 @@
+/*
+ * admin_common.c: shared parts of the directory handlers (see admin_common.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include "handlers/admin_common.h"
+#include "http/respond.h"
+#include "common/json_util.h"
+
+void admin_workspace_text(struct hdf_req *r, char out[24])
+{
+    snprintf(out, 24, "%lld", (long long)r->auth.workspace_id);
+}
+
+int admin_target(struct hdf_req *r, struct hdf_admin_target *t)
+{
+    t->id = request_path_id(r, 0, "id");
+    if (t->id < 0)
+        return -1;
+    admin_workspace_text(r, t->workspace);
+    snprintf(t->id_text, sizeof(t->id_text), "%lld", (long long)t->id);
+    return 0;
+}
+
+json_t *admin_body(struct hdf_req *r, const char *const *allowed, hdf_field_errors_t *fe)
+{
+    if (!json_is_object(r->body)) {
+        field_errors_add(fe, "body", r->body == NULL ? "required" : "invalid_type", "the body must be a JSON object");
+        return NULL;
+    }
+    json_reject_unknown(r->body, allowed, "", fe);
+    return r->body;
+}
+
+int admin_fail(struct hdf_req *r, hdf_field_errors_t *fe)
+{
+    if (field_errors_count(fe) == 0)
+        return 0;
+    respond_field_errors(r, fe);
+    return -1;
+}
+
+int admin_get_nullable_string(json_t *obj, const char *key, size_t max_chars, const char **out, hdf_field_errors_t *fe)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (v != NULL && json_is_null(v))
+        return 2;
+    return json_get_string(obj, key, key, 0, max_chars, 0, out, fe);
+}
+
+int admin_get_bool(json_t *obj, const char *key, int *out, hdf_field_errors_t *fe)
+{
+    json_t *v = json_object_get(obj, key);
+    if (v == NULL)
+        return 0;
+    if (!json_is_boolean(v)) {
+        field_errors_add(fe, key, "invalid_type", "%s must be true or false", key);
+        return -1;
+    }
+    *out = json_is_true(v);
+    return 1;
+}
+
+void admin_not_found(struct hdf_req *r, const char *what)
+{
+    respond_problem_fmt(r, HDF_E_NOT_FOUND, "no %s with this id in your workspace", what);
+}
+
+void admin_respond_one(struct hdf_req *r, PGresult *res, int col, const char *what)
+{
+    if (PQntuples(res) == 0 || PQgetisnull(res, 0, col)) {
+        admin_not_found(r, what);
+        return;
+    }
+    respond_json(r, 200, PQgetvalue(res, 0, col), (size_t)PQgetlength(res, 0, col));
+}
+
+void admin_respond_created(struct hdf_req *r, PGresult *res, const char *collection, int id_col, int json_col)
+{
+    char location[96];
+    snprintf(location, sizeof(location), "%s/%s", collection, PQgetvalue(res, 0, id_col));
+    respond_add_header(r, "Location", location);
+    respond_json(r, 201, PQgetvalue(res, 0, json_col), (size_t)PQgetlength(res, 0, json_col));
+}
+
+/* handler_str holds the object's name for the 404 detail. */
+static void on_get(struct hdf_req *r, PGresult *res)
+{
+    admin_respond_one(r, res, 0, r->handler_str);
+}
+
+static void on_delete(struct hdf_req *r, PGresult *res)
+{
+    if (PQntuples(res) == 0)
+        admin_not_found(r, r->handler_str);
+    else
+        respond_no_content(r);
+}
+
+static void by_id(struct hdf_req *r, enum hdf_stmt stmt, const char *what, hdf_query_done_fn done)
+{
+    struct hdf_admin_target t;
+    if (admin_target(r, &t) != 0)
+        return;
+    const char *params[] = {t.workspace, t.id_text};
+    r->handler_str = what;
+    request_query(r, stmt, params, NULL, done);
+}
+
+void admin_get(struct hdf_req *r, enum hdf_stmt stmt, const char *what)
+{
+    by_id(r, stmt, what, on_get);
+}
+
+void admin_delete(struct hdf_req *r, enum hdf_stmt stmt, const char *what)
+{
+    by_id(r, stmt, what, on_delete);
+}
+
+/* (deleted id or NULL, tickets referring, exists): tickets refer to it → 409 with their number. */
+static void on_delete_referenced(struct hdf_req *r, PGresult *res)
+{
+    if (!PQgetisnull(res, 0, 0)) {
+        respond_no_content(r);
+    } else if (PQgetvalue(res, 0, 2)[0] != 't') {
+        admin_not_found(r, r->handler_str);
+    } else {
+        long long n = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+        respond_problem_fmt(r, HDF_E_CONFLICT, "%lld ticket%s refer%s to this %s; reassign %s first", n, n == 1 ? "" : "s",
+                            n == 1 ? "s" : "", r->handler_str, n == 1 ? "it" : "them");
+    }
+}
+
+void admin_delete_referenced(struct hdf_req *r, enum hdf_stmt stmt, const char *what)
+{
+    by_id(r, stmt, what, on_delete_referenced);
+}

@@ -1,0 +1,416 @@
+/*
+ * tickets.c: POST /v1/tickets, GET /v1/tickets/{id}, PATCH /v1/tickets/{id} (CONTRACT.md,
+ * Tickets). A create is one statement (customer found or created, ticket, first message, audit,
+ * composite view). A PATCH locks the row (SELECT ... FOR UPDATE, lock wait bounded by
+ * HDF_LOCK_TIMEOUT_MS), computes the new fields in C, writes one version and one audit entry
+ * only when something changed, and answers the composite view read in the same transaction.
+ * Custom field values are checked against the workspace's definitions, read when a request
+ * carries any.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "common/json_util.h"
+#include "http/respond.h"
+#include "model/custom_field.h"
+#include "model/tags.h"
+#include "model/ticket.h"
+#include "sanitize/sanitize.h"
+
+struct create_ctx {
+    struct hdf_ticket_create in;
+    json_t *defs_ticket, *defs_customer;
+    const char *body_html; /* sanitized */
+};
+
+static void create_ctx_dispose(void *p)
+{
+    struct create_ctx *c = p;
+    ticket_create_free(&c->in);
+    json_decref(c->defs_ticket);
+    json_decref(c->defs_customer);
+}
+
+static void ws_text(struct hdf_req *r, char out[24])
+{
+    snprintf(out, 24, "%lld", (long long)r->auth.workspace_id);
+}
+
+static char *pool_json(struct hdf_req *r, const json_t *j)
+{
+    if (j == NULL)
+        return NULL;
+    size_t len;
+    char *s = json_dump_compact(j, &len);
+    char *copy = request_strdup(r, s);
+    free(s);
+    return copy;
+}
+
+static char *pool_tags(struct hdf_req *r, const json_t *tags)
+{
+    if (tags == NULL)
+        return NULL;
+    char *s = tags_to_pg_array(tags);
+    char *copy = request_strdup(r, s);
+    free(s);
+    return copy;
+}
+
+/* Sanitizes a request's body into the request's pool; answers and returns NULL on failure. */
+static const char *sanitized_body(struct hdf_req *r, const char *html, size_t len)
+{
+    char *out;
+    size_t outlen;
+    int rc = sanitize_html(html, len, &out, &outlen);
+    if (rc == SANITIZE_TOO_COMPLEX) {
+        hdf_field_errors_t fe = {0};
+        field_errors_add(&fe, "body", "too_complex", "body markup is too deeply nested or too large to sanitize");
+        respond_field_errors(r, &fe);
+        return NULL;
+    }
+    if (rc != SANITIZE_OK) {
+        respond_problem(r, HDF_E_INTERNAL, "out of memory while sanitizing", NULL);
+        return NULL;
+    }
+    char *copy = h2o_mem_alloc_pool(&r->req->pool, outlen + 1);
+    memcpy(copy, out, outlen + 1);
+    free(out);
+    return copy;
+}
+
+static int id_not_found(struct hdf_req *r, PGresult *res, hdf_field_errors_t *fe)
+{
+    if (PQgetvalue(res, 0, 0)[0] != 't')
+        field_errors_add(fe, "team_id", "not_found", "team_id names no team of this workspace");
+    if (PQgetvalue(res, 0, 1)[0] != 't')
+        field_errors_add(fe, "assignee_id", "not_found", "assignee_id names no agent of this workspace");
+    if (field_errors_count(fe) == 0)
+        return 0;
+    respond_field_errors(r, fe);
+    return 1;
+}
+
+static void respond_view(struct hdf_req *r, int status, int64_t id, int64_t version, const char *json, size_t len)
+{
+    char etag[32], loc[48];
+    snprintf(etag, sizeof(etag), "\"%lld\"", (long long)version);
+    respond_add_header(r, "ETag", etag);
+    if (status == 201) {
+        snprintf(loc, sizeof(loc), "/v1/tickets/%lld", (long long)id);
+        respond_add_header(r, "Location", loc);
+    }
+    respond_json(r, status, json, len);
+}
+
+/* ---- create ---- */
+
+static void on_created(struct hdf_req *r, PGresult *res)
+{
+    hdf_field_errors_t fe = {0};
+    if (id_not_found(r, res, &fe))
+        return;
+    respond_view(r, 201, strtoll(PQgetvalue(res, 0, 2), NULL, 10), 1, PQgetvalue(res, 0, 3), (size_t)PQgetlength(res, 0, 3));
+}
+
+static void create_insert(struct hdf_req *r)
+{
+    struct create_ctx *c = r->handler_data;
+    struct hdf_ticket_create *in = &c->in;
+    char ws[24], team[24], assignee[24], actor[24];
+    ws_text(r, ws);
+    snprintf(team, sizeof(team), "%lld", (long long)in->team_id);
+    snprintf(assignee, sizeof(assignee), "%lld", (long long)in->assignee_id);
+    snprintf(actor, sizeof(actor), "%lld", (long long)request_actor_id(r));
+    const char *params[] = {ws,
+                            in->customer_email,
+                            in->customer_name,
+                            pool_tags(r, in->customer_tags),
+                            pool_json(r, in->customer_custom_fields),
+                            in->subject,
+                            in->status,
+                            in->priority,
+                            in->channel,
+                            in->team_id > 0 ? team : NULL,
+                            in->assignee_id > 0 ? assignee : NULL,
+                            pool_tags(r, in->tags),
+                            in->custom_fields != NULL ? pool_json(r, in->custom_fields) : "{}",
+                            c->body_html,
+                            request_actor_type(r),
+                            actor,
+                            request_source(r),
+                            r->request_id};
+    request_query(r, HDF_STMT_TICKET_CREATE, params, NULL, on_created);
+}
+
+static void create_check_fields(struct hdf_req *r)
+{
+    struct create_ctx *c = r->handler_data;
+    hdf_field_errors_t fe = {0};
+    if (c->in.custom_fields != NULL)
+        custom_fields_check_values(c->in.custom_fields, c->defs_ticket, "custom_fields", &fe);
+    if (c->in.customer_custom_fields != NULL)
+        custom_fields_check_values(c->in.customer_custom_fields, c->defs_customer, "customer.custom_fields", &fe);
+    if (field_errors_count(&fe) > 0) {
+        respond_field_errors(r, &fe);
+        return;
+    }
+    create_insert(r);
+}
+
+static void load_defs(struct hdf_req *r, const char *object, hdf_query_done_fn done)
+{
+    char ws[24];
+    ws_text(r, ws);
+    const char *params[] = {ws, object};
+    request_query(r, HDF_STMT_CUSTOM_FIELD_DEFS, params, NULL, done);
+}
+
+static json_t *defs_of(PGresult *res)
+{
+    json_t *d = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+    return d != NULL ? d : json_array();
+}
+
+static void on_customer_defs(struct hdf_req *r, PGresult *res)
+{
+    ((struct create_ctx *)r->handler_data)->defs_customer = defs_of(res);
+    create_check_fields(r);
+}
+
+static void on_ticket_defs(struct hdf_req *r, PGresult *res)
+{
+    struct create_ctx *c = r->handler_data;
+    c->defs_ticket = defs_of(res);
+    if (c->in.customer_custom_fields != NULL)
+        load_defs(r, "customer", on_customer_defs);
+    else
+        create_check_fields(r);
+}
+
+void ticket_create(struct hdf_req *r)
+{
+    struct create_ctx *c = h2o_mem_alloc_shared(&r->req->pool, sizeof(*c), create_ctx_dispose);
+    memset(c, 0, sizeof(*c));
+    r->handler_data = c;
+    hdf_field_errors_t fe = {0};
+    if (ticket_validate_create(r->body, &c->in, &fe) != 0) {
+        respond_field_errors(r, &fe);
+        return;
+    }
+    if (c->in.body != NULL && (c->body_html = sanitized_body(r, c->in.body, c->in.body_len)) == NULL)
+        return;
+    if (c->in.custom_fields != NULL)
+        load_defs(r, "ticket", on_ticket_defs);
+    else if (c->in.customer_custom_fields != NULL)
+        load_defs(r, "customer", on_customer_defs);
+    else
+        create_insert(r);
+}
+
+/* ---- read ---- */
+
+static void on_view(struct hdf_req *r, PGresult *res)
+{
+    if (PQntuples(res) == 0) {
+        respond_problem(r, HDF_E_NOT_FOUND, "no ticket with this id in your workspace", NULL);
+        return;
+    }
+    respond_view(r, 200, 0, strtoll(PQgetvalue(res, 0, 0), NULL, 10), PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
+}
+
+static void query_view(struct hdf_req *r, int64_t id, int include_internal, hdf_query_done_fn done)
+{
+    char ws[24], ids[24];
+    ws_text(r, ws);
+    snprintf(ids, sizeof(ids), "%lld", (long long)id);
+    const char *params[] = {ws, ids, include_internal ? "true" : "false"};
+    request_query(r, HDF_STMT_TICKET_GET, params, NULL, done);
+}
+
+void ticket_get(struct hdf_req *r)
+{
+    static const char *const allowed[] = {"include_internal", NULL};
+    int64_t id = request_path_id(r, 0, "id");
+    if (id < 0)
+        return;
+    const char *unknown = query_first_unknown(&r->query, allowed), *inc = query_get(&r->query, "include_internal");
+    hdf_field_errors_t fe = {0};
+    if (unknown != NULL)
+        field_errors_add(&fe, unknown, "unknown_parameter", "%s is not a parameter of this resource", unknown);
+    if (inc != NULL && strcmp(inc, "true") != 0 && strcmp(inc, "false") != 0)
+        field_errors_add(&fe, "include_internal", "invalid", "include_internal must be true or false");
+    if (field_errors_count(&fe) > 0) {
+        respond_field_errors(r, &fe);
+        return;
+    }
+    int internal = inc != NULL && strcmp(inc, "true") == 0;
+    if (internal && r->auth.role != HDF_ROLE_ADMIN) {
+        respond_problem(r, HDF_E_FORBIDDEN, "internal notes are shown to admin keys only", NULL);
+        return;
+    }
+    query_view(r, id, internal, on_view);
+}
+
+/* ---- update ---- */
+
+struct patch_ctx {
+    int64_t id;
+    int64_t if_match; /* -1: no If-Match */
+    json_t *fields;   /* the new fields */
+    json_t *defs;
+    const char *view;
+    size_t view_len;
+    int64_t version;
+};
+
+static void patch_ctx_dispose(void *p)
+{
+    struct patch_ctx *c = p;
+    json_decref(c->fields);
+    json_decref(c->defs);
+}
+
+static void patch_respond(struct hdf_req *r)
+{
+    struct patch_ctx *c = r->handler_data;
+    respond_view(r, 200, c->id, c->version, c->view, c->view_len);
+}
+
+static void on_patch_view(struct hdf_req *r, PGresult *res)
+{
+    struct patch_ctx *c = r->handler_data;
+    c->version = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    c->view = h2o_strdup(&r->req->pool, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1)).base;
+    c->view_len = (size_t)PQgetlength(res, 0, 1);
+    request_txn_commit(r, patch_respond);
+}
+
+static void on_updated(struct hdf_req *r, PGresult *res)
+{
+    struct patch_ctx *c = r->handler_data;
+    hdf_field_errors_t fe = {0};
+    if (id_not_found(r, res, &fe))
+        return;
+    query_view(r, c->id, 0, on_patch_view);
+}
+
+static void patch_write(struct hdf_req *r)
+{
+    struct patch_ctx *c = r->handler_data;
+    char ws[24], ids[24], actor[24];
+    ws_text(r, ws);
+    snprintf(ids, sizeof(ids), "%lld", (long long)c->id);
+    snprintf(actor, sizeof(actor), "%lld", (long long)request_actor_id(r));
+    const char *params[] = {ws, ids, pool_json(r, c->fields), request_actor_type(r), actor, request_source(r), r->request_id};
+    request_query(r, HDF_STMT_TICKET_UPDATE, params, NULL, on_updated);
+}
+
+static void on_patch_defs(struct hdf_req *r, PGresult *res)
+{
+    struct patch_ctx *c = r->handler_data;
+    hdf_field_errors_t fe = {0};
+    c->defs = defs_of(res);
+    custom_fields_check_values(json_object_get(r->body, "custom_fields"), c->defs, "custom_fields", &fe);
+    if (field_errors_count(&fe) > 0) {
+        respond_field_errors(r, &fe);
+        return;
+    }
+    patch_write(r);
+}
+
+static void on_locked(struct hdf_req *r, PGresult *res)
+{
+    struct patch_ctx *c = r->handler_data;
+    if (PQntuples(res) == 0) {
+        respond_problem(r, HDF_E_NOT_FOUND, "no ticket with this id in your workspace", NULL);
+        return;
+    }
+    int64_t version = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    if (c->if_match >= 0 && c->if_match != version) {
+        respond_problem_fmt(r, HDF_E_VERSION_MISMATCH, "If-Match names version %lld; the ticket is at version %lld",
+                            (long long)c->if_match, (long long)version);
+        return;
+    }
+    json_t *old = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
+    hdf_field_errors_t fe = {0};
+    c->fields = ticket_apply_patch(old, r->body, &fe);
+    int same = c->fields != NULL && json_equal(old, c->fields);
+    json_decref(old);
+    if (c->fields == NULL) {
+        respond_field_errors(r, &fe);
+        return;
+    }
+    if (same) { /* nothing changes: no write, no version, no audit entry */
+        query_view(r, c->id, 0, on_patch_view);
+        return;
+    }
+    if (json_object_get(r->body, "custom_fields") != NULL)
+        load_defs(r, "ticket", on_patch_defs);
+    else
+        patch_write(r);
+}
+
+static void on_lock_timeout_set(struct hdf_req *r, PGresult *res)
+{
+    struct patch_ctx *c = r->handler_data;
+    char ws[24], ids[24];
+    (void)res;
+    ws_text(r, ws);
+    snprintf(ids, sizeof(ids), "%lld", (long long)c->id);
+    const char *params[] = {ws, ids};
+    request_query(r, HDF_STMT_TICKET_LOCK, params, NULL, on_locked);
+}
+
+static void patch_begun(struct hdf_req *r)
+{
+    char ms[16];
+    snprintf(ms, sizeof(ms), "%d", r->worker->cfg->lock_timeout_ms);
+    const char *params[] = {ms};
+    request_query(r, HDF_STMT_LOCK_TIMEOUT, params, NULL, on_lock_timeout_set);
+}
+
+/* If-Match: "<version>" (or W/"<version>", or a bare number); -1 when absent, -2 when unreadable. */
+static int64_t if_match_version(struct hdf_req *r)
+{
+    ssize_t i = h2o_find_header(&r->req->headers, H2O_TOKEN_IF_MATCH, -1);
+    if (i < 0)
+        return -1;
+    h2o_iovec_t v = r->req->headers.entries[i].value;
+    const char *p = v.base, *end = v.base + v.len;
+    if (end - p >= 2 && p[0] == 'W' && p[1] == '/')
+        p += 2;
+    if (end - p >= 2 && *p == '"' && end[-1] == '"')
+        p++, end--;
+    int64_t n = parse_id(p, (size_t)(end - p));
+    return n > 0 ? n : -2;
+}
+
+void ticket_update(struct hdf_req *r)
+{
+    int64_t id = request_path_id(r, 0, "id");
+    if (id < 0)
+        return;
+    struct patch_ctx *c = h2o_mem_alloc_shared(&r->req->pool, sizeof(*c), patch_ctx_dispose);
+    memset(c, 0, sizeof(*c));
+    c->id = id;
+    r->handler_data = c;
+    c->if_match = if_match_version(r);
+    if (c->if_match == -2) {
+        hdf_field_errors_t fe = {0};
+        field_errors_add(&fe, "If-Match", "invalid", "If-Match must be the ticket's ETag, a quoted version number");
+        respond_field_errors(r, &fe);
+        return;
+    }
+    /* the body's shape is checked before any lock is taken: against an empty ticket */
+    hdf_field_errors_t fe = {0};
+    json_t *blank = json_pack("{s:[], s:{}}", "tags", "custom_fields");
+    json_t *probe = ticket_apply_patch(blank, r->body, &fe);
+    json_decref(blank);
+    json_decref(probe);
+    if (field_errors_count(&fe) > 0) {
+        respond_field_errors(r, &fe);
+        return;
+    }
+    request_txn_begin(r, patch_begun);
+}
