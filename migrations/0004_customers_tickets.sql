@@ -125,20 +125,32 @@ LANGUAGE sql STABLE AS $$
                                        hdf_ts(m.created_at) AS created_at) x
 $$;
 
--- The composite view of CONTRACT.md (GET /v1/tickets/{id}); msgs is the messages array to show
--- (internal notes are left out by the caller unless asked for). SLA policies arrive with the
--- automation issue: until then no ticket has a policy, hence nulls and breached false.
+-- A ticket as the API shows it: hdf_ticket_row has its members once; hdf_ticket_json is the
+-- composite view of CONTRACT.md (GET /v1/tickets/{id}) with msgs as its messages (internal notes
+-- left out by the caller unless asked for), hdf_ticket_summary_json the list item (no messages).
+-- SLA policies arrive with the automation issue: until then no ticket has a policy, hence nulls
+-- and breached false.
+CREATE FUNCTION hdf_ticket_row(t tickets, c customers)
+RETURNS TABLE (id bigint, subject text, status text, priority text, channel text, customer json, tags text[],
+               custom_fields jsonb, assignment json, sla json, version integer, created_at text, updated_at text)
+LANGUAGE sql STABLE AS $$
+    SELECT t.id, t.subject, t.status, t.priority, t.channel,
+           (SELECT row_to_json(x) FROM (SELECT c.id, c.email, c.name, c.phone, c.tags, c.custom_fields) x),
+           t.tags, t.custom_fields,
+           (SELECT row_to_json(x) FROM (SELECT t.team_id, t.assignee_id) x),
+           (SELECT row_to_json(x) FROM (SELECT NULL::bigint AS policy_id, NULL::text AS first_response_due_at,
+                                               NULL::text AS resolution_due_at, false AS breached) x),
+           t.version, hdf_ts(t.created_at), hdf_ts(t.updated_at)
+$$;
+
 CREATE FUNCTION hdf_ticket_json(t tickets, c customers, msgs json) RETURNS json
 LANGUAGE sql STABLE AS $$
-    SELECT row_to_json(v) FROM (
-        SELECT t.id, t.subject, t.status, t.priority, t.channel,
-               (SELECT row_to_json(x) FROM (SELECT c.id, c.email, c.name, c.phone, c.tags, c.custom_fields) x) AS customer,
-               t.tags, t.custom_fields,
-               (SELECT row_to_json(x) FROM (SELECT t.team_id, t.assignee_id) x) AS assignment,
-               (SELECT row_to_json(x) FROM (SELECT NULL::bigint AS policy_id, NULL::text AS first_response_due_at,
-                                                   NULL::text AS resolution_due_at, false AS breached) x) AS sla,
-               t.version, hdf_ts(t.created_at) AS created_at, hdf_ts(t.updated_at) AS updated_at,
-               coalesce(msgs, '[]'::json) AS messages) v
+    SELECT row_to_json(v) FROM (SELECT r.*, coalesce(msgs, '[]'::json) AS messages FROM hdf_ticket_row(t, c) r) v
+$$;
+
+CREATE FUNCTION hdf_ticket_summary_json(t tickets, c customers) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT row_to_json(r) FROM hdf_ticket_row(t, c) r
 $$;
 
 -- A ticket's audited fields as JSON, and the {field: {from, to}} of what differs between two such

@@ -173,6 +173,24 @@ const char hdf_session_setup_sql[] =
     " base AS (SELECT cur.id, cur.email, cur.name, cur.phone, cur.tags, cur.custom_fields, cur.metadata, cur.version, false AS "   \
     "is_new FROM cur"
 
+/* GET /v1/tickets in one of four orders. Keyset: the position is (sort column, id) after or before
+ * ($2 microseconds since the epoch, $3 id; the interval arithmetic is split so no step goes
+ * through floating point); on the first page ($2 NULL) it is -infinity or
+ * infinity, so the condition is always a range on the (workspace_id, column, id) index and a page
+ * deep in the list costs what the first does. Filters: $4 status, $5 priority, $6 tag,
+ * $7 customer, $8 team, $9 assignee, $10 updated since; $11 limit + 1. Rows: (id, sort position
+ * in microseconds, summary JSON). */
+#define TICKETS_LIST(col, cmp, dir, edge, edge_id)                                                                                 \
+    "SELECT t.id, (extract(epoch FROM t." col ") * 1000000)::bigint, hdf_ticket_summary_json(t, c)::text"                          \
+    " FROM tickets t JOIN customers c ON c.id = t.customer_id WHERE t.workspace_id = $1"                                           \
+    " AND (t." col ", t.id) " cmp " (CASE WHEN $2::bigint IS NULL THEN '" edge "'::timestamptz"                                    \
+    " ELSE 'epoch'::timestamptz + ($2::bigint / 1000000) * interval '1 second'"                                                    \
+    " + ($2::bigint % 1000000) * interval '1 microsecond' END, coalesce($3::bigint, " edge_id "))"                                 \
+    " AND ($4::text IS NULL OR t.status = $4) AND ($5::text IS NULL OR t.priority = $5)"                                           \
+    " AND ($6::text IS NULL OR t.tags @> ARRAY[$6::text]) AND ($7::bigint IS NULL OR t.customer_id = $7)"                          \
+    " AND ($8::bigint IS NULL OR t.team_id = $8) AND ($9::bigint IS NULL OR t.assignee_id = $9)"                                   \
+    " AND ($10::timestamptz IS NULL OR t.updated_at >= $10) ORDER BY t." col " " dir ", t.id " dir " LIMIT $11"
+
 const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
     /* $1 key hash (bytea), $2 client address or NULL. last_used_at is stamped at most every 5 s per
      * key, and only when the key is usable from that address, so a busy key costs no write per
@@ -488,4 +506,10 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
          " a.request_id, a.changes, a.rule_id) e WHERE a.workspace_id = $1 AND a.object_type = 'ticket' AND a.object_id = $4"
          " AND a.id > $2 ORDER BY a.id LIMIT $3",
          4},
+    [HDF_STMT_TICKETS_CREATED_ASC] = {"tickets_created_asc", TICKETS_LIST("created_at", ">", "ASC", "-infinity", "0"), 11},
+    [HDF_STMT_TICKETS_CREATED_DESC] = {"tickets_created_desc",
+                                       TICKETS_LIST("created_at", "<", "DESC", "infinity", "9223372036854775807"), 11},
+    [HDF_STMT_TICKETS_UPDATED_ASC] = {"tickets_updated_asc", TICKETS_LIST("updated_at", ">", "ASC", "-infinity", "0"), 11},
+    [HDF_STMT_TICKETS_UPDATED_DESC] = {"tickets_updated_desc",
+                                       TICKETS_LIST("updated_at", "<", "DESC", "infinity", "9223372036854775807"), 11},
 };

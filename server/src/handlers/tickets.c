@@ -7,10 +7,14 @@
  * Custom field values are checked against the workspace's definitions, read when a request
  * carries any.
  */
+#include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "common/json_util.h"
+#include "common/cursor.h"
+#include "http/list.h"
 #include "http/respond.h"
 #include "model/custom_field.h"
 #include "model/tags.h"
@@ -413,4 +417,142 @@ void ticket_update(struct hdf_req *r)
         return;
     }
     request_txn_begin(r, patch_begun);
+}
+
+/* ---- list ---- */
+
+#define TICKETS_CURSOR_KIND "tk"
+
+static const char *const list_sorts[] = {"created_at", "-created_at", "updated_at", "-updated_at", NULL};
+static const enum hdf_stmt list_stmts[] = {HDF_STMT_TICKETS_CREATED_ASC, HDF_STMT_TICKETS_CREATED_DESC,
+                                           HDF_STMT_TICKETS_UPDATED_ASC, HDF_STMT_TICKETS_UPDATED_DESC};
+
+struct list_params {
+    int sort; /* index into list_sorts */
+    char pos[24], after[24];
+    int has_cursor;
+    const char *status, *priority, *tag, *updated_since;
+    char customer[24], team[24], assignee[24];
+};
+
+/* An optional id filter into out ("" when absent). */
+static void id_filter(struct hdf_req *r, const char *name, char out[24], hdf_field_errors_t *fe)
+{
+    const char *v = query_get(&r->query, name);
+    out[0] = '\0';
+    if (v == NULL)
+        return;
+    int64_t id = parse_id(v, strlen(v));
+    if (id < 0)
+        field_errors_add(fe, name, "invalid", "%s must be a positive integer id", name);
+    else
+        snprintf(out, 24, "%lld", (long long)id);
+}
+
+static const char *enum_filter(struct hdf_req *r, const char *name, const char *const *values, hdf_field_errors_t *fe)
+{
+    const char *v = query_get(&r->query, name);
+    if (v == NULL)
+        return NULL;
+    for (const char *const *p = values; *p != NULL; p++)
+        if (strcmp(*p, v) == 0)
+            return *p;
+    field_errors_add(fe, name, "invalid", "%s is not one of the allowed values", name);
+    return NULL;
+}
+
+/* The cursor carries the sort it was made for, its position (microseconds) and the last id. */
+static void read_cursor(struct hdf_req *r, struct list_params *lp, hdf_field_errors_t *fe)
+{
+    const char *c = query_get(&r->query, "cursor");
+    char payload[96];
+    long long pos, id;
+    int sort, used = 0;
+    if (c == NULL)
+        return;
+    if (cursor_decode(TICKETS_CURSOR_KIND, c, payload, sizeof(payload)) != 0 ||
+        sscanf(payload, "%d|%lld|%lld%n", &sort, &pos, &id, &used) != 3 || (size_t)used != strlen(payload) || sort != lp->sort ||
+        id <= 0) {
+        field_errors_add(fe, "cursor", "invalid", "cursor is not one this list returned for this sort");
+        return;
+    }
+    lp->has_cursor = 1;
+    snprintf(lp->pos, sizeof(lp->pos), "%lld", pos);
+    snprintf(lp->after, sizeof(lp->after), "%lld", id);
+}
+
+static void read_filters(struct hdf_req *r, struct list_params *lp, hdf_field_errors_t *fe)
+{
+    lp->status = enum_filter(r, "status", hdf_ticket_statuses, fe);
+    lp->priority = enum_filter(r, "priority", hdf_ticket_priorities, fe);
+    lp->tag = request_strdup(r, query_get(&r->query, "tag"));
+    if (lp->tag != NULL) /* tags are stored lower-cased: so is the filter */
+        for (char *p = (char *)lp->tag; *p != '\0'; p++)
+            *p = (char)tolower((unsigned char)*p);
+    if (lp->tag != NULL && !tag_is_valid(lp->tag, strlen(lp->tag)))
+        field_errors_add(fe, "tag", "invalid", "tag must match [a-z0-9][a-z0-9_:-]{0,63}");
+    id_filter(r, "customer_id", lp->customer, fe);
+    id_filter(r, "team_id", lp->team, fe);
+    id_filter(r, "assignee_id", lp->assignee, fe);
+    lp->updated_since = list_read_time(r, "updated_since", fe);
+    const char *sort = query_get(&r->query, "sort");
+    lp->sort = 1; /* newest first */
+    if (sort != NULL) {
+        lp->sort = -1;
+        for (int i = 0; list_sorts[i] != NULL; i++)
+            if (strcmp(list_sorts[i], sort) == 0)
+                lp->sort = i;
+        if (lp->sort < 0) {
+            field_errors_add(fe, "sort", "invalid", "sort must be created_at, -created_at, updated_at or -updated_at");
+            lp->sort = 1;
+        }
+    }
+    read_cursor(r, lp, fe);
+}
+
+static void on_tickets_page(struct hdf_req *r, PGresult *res)
+{
+    int limit = (int)r->handler_arg, sort = (int)(intptr_t)r->handler_data;
+    char next[HDF_CURSOR_MAX], payload[96];
+    int more = PQntuples(res) > limit;
+    if (more) {
+        snprintf(payload, sizeof(payload), "%d|%s|%s", sort, PQgetvalue(res, limit - 1, 1), PQgetvalue(res, limit - 1, 0));
+        cursor_encode(TICKETS_CURSOR_KIND, payload, next);
+    }
+    respond_list(r, res, 2, limit, more ? next : NULL);
+}
+
+static const char *or_null(const char *s)
+{
+    return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
+void tickets_list(struct hdf_req *r)
+{
+    static const char *const filters[] = {"status",      "priority",      "tag",  "customer_id", "team_id",
+                                          "assignee_id", "updated_since", "sort", NULL};
+    struct hdf_list_page page;
+    struct list_params lp;
+    hdf_field_errors_t fe = {0};
+    memset(&lp, 0, sizeof(lp));
+    list_read_page(r, NULL, filters, &page, &fe);
+    read_filters(r, &lp, &fe);
+    if (field_errors_count(&fe) > 0) {
+        respond_field_errors(r, &fe);
+        return;
+    }
+    const char *params[] = {page.workspace,
+                            lp.has_cursor ? lp.pos : NULL,
+                            lp.has_cursor ? lp.after : NULL,
+                            lp.status,
+                            lp.priority,
+                            lp.tag,
+                            or_null(lp.customer),
+                            or_null(lp.team),
+                            or_null(lp.assignee),
+                            lp.updated_since,
+                            page.fetch_text};
+    r->handler_arg = page.limit;
+    r->handler_data = (void *)(intptr_t)lp.sort;
+    request_query(r, list_stmts[lp.sort], params, NULL, on_tickets_page);
 }

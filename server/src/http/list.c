@@ -29,7 +29,7 @@ void list_read_page(struct hdf_req *r, const char *cursor_kind, const char *cons
         if (errstr != NULL)
             field_errors_add(fe, "limit", "out_of_range", "limit must be an integer from 1 to %d", HDF_LIST_LIMIT_MAX);
     }
-    if (c != NULL && cursor_decode_id(cursor_kind, c, &page->after) != 0)
+    if (c != NULL && cursor_kind != NULL && cursor_decode_id(cursor_kind, c, &page->after) != 0)
         field_errors_add(fe, "cursor", "invalid", "cursor is not one this list returned");
     snprintf(page->workspace, sizeof(page->workspace), "%lld", (long long)r->auth.workspace_id);
     snprintf(page->after_text, sizeof(page->after_text), "%lld", (long long)page->after);

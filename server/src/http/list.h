@@ -21,7 +21,8 @@ struct hdf_list_page {
     char workspace[24], after_text[24], fetch_text[16];
 };
 
-/* Reads limit and cursor (of this cursor kind) and reports, into fe, a bad limit or cursor and any
+/* Reads limit and cursor (of this cursor kind; NULL: a list whose cursor is not an id reads its own)
+ * and reports, into fe, a bad limit or cursor and any
  * parameter that is neither of them nor in filters (NULL-terminated, may be NULL). The handler
  * checks its filters into the same fe, then answers them all at once. */
 void list_read_page(struct hdf_req *r, const char *cursor_kind, const char *const *filters, struct hdf_list_page *page,
