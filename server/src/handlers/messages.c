@@ -6,17 +6,49 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "handlers/tickets.h"
 #include "http/respond.h"
 #include "model/ticket.h"
-#include "sanitize/sanitize.h"
+
+/* The message is written in a transaction whose row-lock wait is bounded like a PATCH's: it
+ * touches the ticket (updated_at), and a PATCH holding the ticket must not stall it for long. */
+struct message_ctx {
+    char ws[24], id[24], author[24];
+    const char *author_type, *internal, *html;
+    int64_t acting;
+    const char *json;
+    size_t len;
+};
+
+static void respond_message(struct hdf_req *r)
+{
+    struct message_ctx *c = r->handler_data;
+    respond_json(r, 201, c->json, c->len);
+}
 
 static void on_message(struct hdf_req *r, PGresult *res)
 {
+    struct message_ctx *c = r->handler_data;
     if (PQntuples(res) == 0) {
         respond_problem(r, HDF_E_NOT_FOUND, "no ticket with this id in your workspace", NULL);
         return;
     }
-    respond_json(r, 201, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    c->json = h2o_strdup(&r->req->pool, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0)).base;
+    c->len = (size_t)PQgetlength(res, 0, 0);
+    request_txn_commit(r, respond_message);
+}
+
+static void on_lock_timeout(struct hdf_req *r, PGresult *res)
+{
+    struct message_ctx *c = r->handler_data;
+    (void)res;
+    const char *params[] = {c->ws, c->id, c->author_type, c->acting > 0 ? c->author : NULL, c->internal, c->html};
+    request_query(r, HDF_STMT_MESSAGE_CREATE, params, NULL, on_message);
+}
+
+static void message_begun(struct hdf_req *r)
+{
+    ticket_txn_lock_timeout(r, on_lock_timeout);
 }
 
 void message_create(struct hdf_req *r)
@@ -30,23 +62,16 @@ void message_create(struct hdf_req *r)
         respond_field_errors(r, &fe);
         return;
     }
-    char *html;
-    size_t len;
-    int rc = sanitize_html(m.body, m.body_len, &html, &len);
-    if (rc != SANITIZE_OK) {
-        if (rc == SANITIZE_TOO_COMPLEX) {
-            field_errors_add(&fe, "body", "too_complex", "body markup is too deeply nested or too large to sanitize");
-            respond_field_errors(r, &fe);
-        } else {
-            respond_problem(r, HDF_E_INTERNAL, "out of memory while sanitizing", NULL);
-        }
+    struct message_ctx *c = h2o_mem_alloc_pool(&r->req->pool, sizeof(*c));
+    memset(c, 0, sizeof(*c));
+    if ((c->html = ticket_sanitize_body(r, m.body, m.body_len)) == NULL)
         return;
-    }
-    char ws[24], ids[24], author[24];
-    snprintf(ws, sizeof(ws), "%lld", (long long)r->auth.workspace_id);
-    snprintf(ids, sizeof(ids), "%lld", (long long)id);
-    snprintf(author, sizeof(author), "%lld", (long long)r->acting_agent_id);
-    const char *params[] = {ws, ids, m.author_type, r->acting_agent_id > 0 ? author : NULL, m.internal ? "true" : "false", html};
-    request_query(r, HDF_STMT_MESSAGE_CREATE, params, NULL, on_message);
-    free(html);
+    snprintf(c->ws, sizeof(c->ws), "%lld", (long long)r->auth.workspace_id);
+    snprintf(c->id, sizeof(c->id), "%lld", (long long)id);
+    snprintf(c->author, sizeof(c->author), "%lld", (long long)r->acting_agent_id);
+    c->acting = r->acting_agent_id;
+    c->author_type = m.author_type;
+    c->internal = m.internal ? "true" : "false";
+    r->handler_data = c;
+    request_txn_begin(r, message_begun);
 }

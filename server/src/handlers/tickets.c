@@ -15,6 +15,7 @@
 #include "common/json_util.h"
 #include "common/cursor.h"
 #include "http/list.h"
+#include "handlers/tickets.h"
 #include "http/respond.h"
 #include "model/custom_field.h"
 #include "model/tags.h"
@@ -61,8 +62,7 @@ static char *pool_tags(struct hdf_req *r, const json_t *tags)
     return copy;
 }
 
-/* Sanitizes a request's body into the request's pool; answers and returns NULL on failure. */
-static const char *sanitized_body(struct hdf_req *r, const char *html, size_t len)
+const char *ticket_sanitize_body(struct hdf_req *r, const char *html, size_t len)
 {
     char *out;
     size_t outlen;
@@ -202,7 +202,7 @@ void ticket_create(struct hdf_req *r)
         respond_field_errors(r, &fe);
         return;
     }
-    if (c->in.body != NULL && (c->body_html = sanitized_body(r, c->in.body, c->in.body_len)) == NULL)
+    if (c->in.body != NULL && (c->body_html = ticket_sanitize_body(r, c->in.body, c->in.body_len)) == NULL)
         return;
     if (c->in.custom_fields != NULL)
         load_defs(r, "ticket", on_ticket_defs);
@@ -366,21 +366,29 @@ static void on_lock_timeout_set(struct hdf_req *r, PGresult *res)
     request_query(r, HDF_STMT_TICKET_LOCK, params, NULL, on_locked);
 }
 
-static void patch_begun(struct hdf_req *r)
+void ticket_txn_lock_timeout(struct hdf_req *r, hdf_query_done_fn then)
 {
     char ms[16];
     snprintf(ms, sizeof(ms), "%d", r->worker->cfg->lock_timeout_ms);
     const char *params[] = {ms};
-    request_query(r, HDF_STMT_LOCK_TIMEOUT, params, NULL, on_lock_timeout_set);
+    request_query(r, HDF_STMT_LOCK_TIMEOUT, params, NULL, then);
 }
 
-/* If-Match: "<version>" (or W/"<version>", or a bare number); -1 when absent, -2 when unreadable. */
+static void patch_begun(struct hdf_req *r)
+{
+    ticket_txn_lock_timeout(r, on_lock_timeout_set);
+}
+
+/* If-Match: "<version>" (or W/"<version>", or a bare number); -1 when absent or "*" (any current
+ * version: the ticket exists, which the lock checks anyway), -2 when unreadable. */
 static int64_t if_match_version(struct hdf_req *r)
 {
     ssize_t i = h2o_find_header(&r->req->headers, H2O_TOKEN_IF_MATCH, -1);
     if (i < 0)
         return -1;
     h2o_iovec_t v = r->req->headers.entries[i].value;
+    if (v.len == 1 && v.base[0] == '*')
+        return -1;
     const char *p = v.base, *end = v.base + v.len;
     if (end - p >= 2 && p[0] == 'W' && p[1] == '/')
         p += 2;
