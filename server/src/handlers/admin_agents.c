@@ -98,7 +98,7 @@ static void agent_read(struct hdf_req *r, int create, struct agent_input *in, hd
         return;
     json_get_string(body, "name", "name", 1, AGENT_NAME_MAX, create, &in->name, fe);
     agent_read_email(body, create, in, fe);
-    if (admin_get_bool(body, "active", &active, fe) > 0)
+    if (json_get_bool(body, "active", "active", active, &active, fe) > 0)
         in->active = active ? "true" : "false";
     agent_read_team_ids(body, in, fe);
 }

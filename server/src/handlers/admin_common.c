@@ -49,19 +49,6 @@ int admin_get_nullable_string(json_t *obj, const char *key, size_t max_chars, co
     return json_get_string(obj, key, key, 0, max_chars, 0, out, fe);
 }
 
-int admin_get_bool(json_t *obj, const char *key, int *out, hdf_field_errors_t *fe)
-{
-    json_t *v = json_object_get(obj, key);
-    if (v == NULL)
-        return 0;
-    if (!json_is_boolean(v)) {
-        field_errors_add(fe, key, "invalid_type", "%s must be true or false", key);
-        return -1;
-    }
-    *out = json_is_true(v);
-    return 1;
-}
-
 void admin_not_found(struct hdf_req *r, const char *what)
 {
     respond_problem_fmt(r, HDF_E_NOT_FOUND, "no %s with this id in your workspace", what);

@@ -30,8 +30,6 @@ int admin_fail(struct hdf_req *r, hdf_field_errors_t *fe);
 /* A string member that may be null: 0 absent, 1 a valid string (*out set), 2 null (*out NULL),
  * -1 invalid (reported). */
 int admin_get_nullable_string(json_t *obj, const char *key, size_t max_chars, const char **out, hdf_field_errors_t *fe);
-/* A boolean member: 0 absent, 1 present (*out set), -1 not a boolean (reported). */
-int admin_get_bool(json_t *obj, const char *key, int *out, hdf_field_errors_t *fe);
 
 /* GET /v1/<resource>/{id}: stmt ($1 workspace, $2 id) returns the object's JSON, or no row (404
  * "no <what> with this id in your workspace"). what must be a string constant. */
