@@ -172,6 +172,12 @@ const char hdf_session_setup_sql[] =
 #define CUSTOMER_BASE                                                                                                              \
     " base AS (SELECT cur.id, cur.email, cur.name, cur.phone, cur.tags, cur.custom_fields, cur.metadata, cur.version, false AS "   \
     "is_new FROM cur"
+/* External profiles matching cond as jsonb, in the form CUSTOMER_WRITE's audit entries use. */
+#define CUSTOMER_PROFILES_JSONB(cond)                                                                                              \
+    "(SELECT coalesce(jsonb_agg(jsonb_build_object('provider', e.provider, 'external_id', e.external_id, 'url', e.url)"            \
+    " ORDER BY e.provider, e.external_id), '[]') FROM customer_external_profiles e WHERE " cond ")"
+#define AUDIT_INSERT                                                                                                               \
+    "INSERT INTO audit_log (workspace_id, object_type, object_id, version, actor_type, actor_id, source, request_id, changes)"
 
 /* GET /v1/tickets in one of four orders. Keyset: the position is (sort column, id) after or before
  * ($2 microseconds since the epoch, $3 id; the interval arithmetic is split so no step goes
@@ -380,6 +386,59 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
         {"customer_update",
          "WITH cur AS (SELECT c.* FROM customers c WHERE c.workspace_id = $1 AND c.id = $2 AND c.merged_into IS NULL FOR UPDATE),"
          " snap AS (SELECT c.version FROM customers c, cur WHERE c.id = cur.id)," CUSTOMER_BASE ")," CUSTOMER_WRITE("true"),
+         7},
+    /* Merging (handlers/customer_merge.c), inside one transaction under SET LOCAL lock_timeout.
+     * $1 workspace, $2 and $3 the two customers: both rows locked in id order (FOR UPDATE above
+     * the sort), so two merges of one pair, in either direction, queue instead of deadlocking.
+     * Rows (id, merged_into, email); a missing row is not the workspace's customer. */
+    [HDF_STMT_CUSTOMER_MERGE_LOCK] = {"customer_merge_lock",
+                                      "SELECT c.id, c.merged_into, c.email FROM customers c WHERE c.workspace_id = $1"
+                                      " AND c.id IN ($2::bigint, $3::bigint) ORDER BY c.id FOR UPDATE",
+                                      3},
+    /* After CUSTOMER_MERGE_LOCK, in the same transaction (so this statement's snapshot already
+     * sees everything committed before the locks were granted): $2 the survivor, $3 the source,
+     * $4 actor type, $5 actor id, $6 source, $7 request id. The survivor's values win: name and
+     * phone only fill a null, tags are the survivor's then the source's new ones, custom_fields
+     * and metadata merge key by key. Tickets (one version and audit entry each) and external
+     * profiles move to the survivor; the source gets merged_into (giving up its email: the
+     * unique index skips merged rows). Nothing is written when the union has over 50 tags or
+     * the merged metadata would exceed 16 KiB. Returns (ok, tag count, metadata bytes, tickets
+     * moved, survivor json or NULL). */
+    [HDF_STMT_CUSTOMER_MERGE] =
+        {"customer_merge",
+         "WITH s AS (SELECT c.* FROM customers c WHERE c.workspace_id = $1 AND c.id = $2),"
+         " o AS (SELECT c.* FROM customers c WHERE c.workspace_id = $1 AND c.id = $3),"
+         " n AS (SELECT coalesce(s.name, o.name) AS name, coalesce(s.phone, o.phone) AS phone,"
+         " s.tags || ARRAY(SELECT t.v FROM unnest(o.tags) WITH ORDINALITY t(v, k) WHERE t.v <> ALL (s.tags) ORDER BY t.k)"
+         " AS tags, o.custom_fields || s.custom_fields AS cf, o.metadata || s.metadata AS md FROM s, o),"
+         " chk AS (SELECT cardinality(n.tags) AS ntags, octet_length(n.md::text) AS mdlen,"
+         " cardinality(n.tags) <= 50 AND octet_length(n.md::text) <= 16384 AS ok FROM n),"
+         " tk AS (UPDATE tickets t SET customer_id = $2, version = t.version + 1, updated_at = now() FROM chk"
+         " WHERE chk.ok AND t.workspace_id = $1 AND t.customer_id = $3 RETURNING t.id, t.version),"
+         " tka AS (" AUDIT_INSERT " SELECT $1, 'ticket', tk.id, tk.version, $4, $5, $6, $7,"
+         " jsonb_build_object('customer_id', jsonb_build_object('from', $3::bigint, 'to', $2::bigint)) FROM tk),"
+         " pr AS (UPDATE customer_external_profiles e SET customer_id = $2 FROM chk"
+         " WHERE chk.ok AND e.workspace_id = $1 AND e.customer_id = $3),"
+         " src AS (UPDATE customers c SET merged_into = $2, version = c.version + 1, updated_at = now() FROM chk"
+         " WHERE chk.ok AND c.workspace_id = $1 AND c.id = $3 RETURNING c.id, c.version),"
+         " sur AS (UPDATE customers c SET name = n.name, phone = n.phone, tags = n.tags, custom_fields = n.cf, metadata = n.md,"
+         " version = c.version + 1, updated_at = now() FROM n, chk WHERE chk.ok AND c.workspace_id = $1 AND c.id = $2"
+         " RETURNING c.*),"
+         " chg AS (SELECT coalesce(jsonb_object_agg(v.f, jsonb_build_object('from', v.o, 'to', v.n)), '{}') AS changes"
+         " FROM s, sur, LATERAL (VALUES ('name', to_jsonb(s.name), to_jsonb(sur.name)),"
+         " ('phone', to_jsonb(s.phone), to_jsonb(sur.phone)), ('tags', to_jsonb(s.tags), to_jsonb(sur.tags)),"
+         " ('custom_fields', s.custom_fields, sur.custom_fields), ('metadata', s.metadata, sur.metadata),"
+         " ('external_profiles', " CUSTOMER_PROFILES_JSONB("e.customer_id = $2") ", " CUSTOMER_PROFILES_JSONB(
+             "e.customer_id IN ($2, $3)") ")) v(f, o, n) WHERE v.o IS DISTINCT FROM v.n),"
+                                          " sa AS (" AUDIT_INSERT " SELECT $1, 'customer', sur.id, sur.version, $4, $5, $6, $7,"
+                                          " chg.changes || jsonb_build_object('merged_from', jsonb_build_object('from', NULL,"
+                                          " 'to', $3::bigint)) FROM sur, chg),"
+                                          " oa AS (" AUDIT_INSERT " SELECT $1, 'customer', src.id, src.version, $4, $5, $6, $7,"
+                                          " jsonb_build_object('merged_into', jsonb_build_object('from', NULL, 'to', $2::bigint))"
+                                          " FROM src)"
+                                          " SELECT chk.ok, chk.ntags, chk.mdlen, (SELECT count(*) FROM tk),"
+                                          " (SELECT " ROW_JSON " FROM sur c" CUSTOMER_LATERAL_WITH(
+                                              CUSTOMER_PROFILES_OF("ANY (ARRAY[c.id, $3::bigint])")) ") FROM chk",
          7},
     /* ---- end of customers ---- */
     [HDF_STMT_BEGIN] = {"begin", "BEGIN", 0},

@@ -34,6 +34,8 @@ enum hdf_stmt {
     HDF_STMT_CUSTOMERS_LIST,
     HDF_STMT_CUSTOMER_UPSERT,
     HDF_STMT_CUSTOMER_UPDATE,
+    HDF_STMT_CUSTOMER_MERGE_LOCK,
+    HDF_STMT_CUSTOMER_MERGE,
     /* end of customers */
     /* transactions (requests holding an Idempotency-Key) and the key records */
     HDF_STMT_BEGIN,

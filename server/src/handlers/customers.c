@@ -7,14 +7,16 @@
  * Merging: given members replace (name, phone, tags; email on PATCH), custom_fields and metadata
  * merge key by key at the top level (null deletes a key), external_profiles are added or replace
  * the one with the same (provider, external_id) on POST and are the whole new list on PATCH.
- * An email change to an address another live customer has answers 409 naming that customer: the
- * merge endpoint (POST /v1/customers/{id}/merge) is where two customers become one.
+ * An email change to an address another live customer has merges: the PATCHed customer is merged
+ * into the one that has the address (customer_merge.c), then the rest of the PATCH is applied to
+ * that survivor, all in one transaction; the answer is the survivor.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include "handlers/admin_common.h"
+#include "handlers/customer_merge.h"
 #include "http/list.h"
 #include "http/respond.h"
 #include "common/json_util.h"
@@ -40,6 +42,9 @@ struct customer_write {
     char workspace[24], target[HDF_EMAIL_MAX + 1]; /* $2: the email (upsert) or the id (PATCH) */
     char *change;                                  /* $3: the JSON object of given members */
     int attempts;
+    int merged; /* a PATCH's email change merged this customer away: the write goes to the survivor */
+    const char *answer;
+    size_t answer_len;
 };
 
 /* ---- reading a body ---- */
@@ -235,11 +240,19 @@ static void customer_write_run(struct hdf_req *r)
     request_query(r, w->stmt, params, NULL, on_written);
 }
 
+static void customer_patch_merge(struct hdf_req *r, int64_t owner);
+
 /* A write the statement refused: metadata too large as stored (400), a profile or the email
- * another customer's (409). */
+ * another customer's (409). A PATCH to another live customer's email merges instead (the rest of
+ * the PATCH is then checked again, against the survivor). */
 static void customer_write_refused(struct hdf_req *r, PGresult *res)
 {
+    struct customer_write *w = r->handler_data;
     hdf_field_errors_t fe = {0};
+    if (w->stmt == HDF_STMT_CUSTOMER_UPDATE && !w->merged && !PQgetisnull(res, 0, 3)) {
+        customer_patch_merge(r, strtoll(PQgetvalue(res, 0, 3), NULL, 10));
+        return;
+    }
     if (strcmp(PQgetvalue(res, 0, 2), "t") == 0) {
         field_errors_add(&fe, "metadata", "too_long", "metadata would exceed %d bytes as stored once merged",
                          CUSTOMER_METADATA_MAX);
@@ -268,6 +281,21 @@ static void customer_write_refused(struct hdf_req *r, PGresult *res)
     respond_problem(r, HDF_E_CONFLICT, "an external profile belongs to another customer of this workspace", fe.list);
 }
 
+static void on_merge_committed(struct hdf_req *r)
+{
+    struct customer_write *w = r->handler_data;
+    respond_json(r, 200, w->answer, w->answer_len);
+}
+
+/* The merged PATCH is written: commit, then answer with the survivor. */
+static void customer_commit_answer(struct hdf_req *r, const char *json, size_t len)
+{
+    struct customer_write *w = r->handler_data;
+    w->answer = json;
+    w->answer_len = len;
+    request_txn_commit(r, on_merge_committed);
+}
+
 /* (outcome, taken positions, metadata too large, email owner, id, json) */
 static void on_written(struct hdf_req *r, PGresult *res)
 {
@@ -288,7 +316,10 @@ static void on_written(struct hdf_req *r, PGresult *res)
         customer_write_refused(r, res);
         return;
     }
-    if (strcmp(outcome, "created") == 0)
+    if (w->merged)
+        customer_commit_answer(r, h2o_strdup(&r->req->pool, PQgetvalue(res, 0, 5), (size_t)PQgetlength(res, 0, 5)).base,
+                               (size_t)PQgetlength(res, 0, 5));
+    else if (strcmp(outcome, "created") == 0)
         admin_respond_created(r, res, CUSTOMERS_COLLECTION, 4, 5);
     else
         admin_respond_one(r, res, 5, "customer");
@@ -338,6 +369,52 @@ void customer_upsert(struct hdf_req *r)
     customer_write_start(r, HDF_STMT_CUSTOMER_UPSERT, 1, NULL);
 }
 
+/* The email's owner survived the merge: the rest of the PATCH (all but the email, which the
+ * survivor has) is applied to it in the same transaction, or nothing more when there is no rest. */
+static void on_patch_merged(struct hdf_req *r, const char *json, size_t len)
+{
+    struct customer_write *w = r->handler_data;
+    json_t *change = json_loads(w->change, 0, NULL);
+    json_object_del(change, "email");
+    if (json_object_size(change) == 0) {
+        json_decref(change);
+        customer_commit_answer(r, json, len);
+        return;
+    }
+    size_t clen;
+    char *text = json_dump_compact(change, &clen);
+    json_decref(change);
+    w->change = request_strdup(r, text);
+    free(text);
+    customer_write_run(r);
+}
+
+/* PATCH {email} names owner's address: the PATCHed customer (w->target) is the source, owner the
+ * survivor (see docs/architecture.md, Merging customers). */
+static void customer_patch_merge(struct hdf_req *r, int64_t owner)
+{
+    struct customer_write *w = r->handler_data;
+    json_t *change = json_loads(w->change, 0, NULL);
+    const char *email = json_string_value(json_object_get(change, "email"));
+    if (email == NULL) { /* only an email change can collide: cannot happen */
+        json_decref(change);
+        respond_problem(r, HDF_E_CONFLICT, "another customer has this customer's email; retry", NULL);
+        return;
+    }
+    struct hdf_customer_merge *m = h2o_mem_alloc_pool(&r->req->pool, sizeof(*m));
+    memset(m, 0, sizeof(*m));
+    m->survivor = owner;
+    m->source = strtoll(w->target, NULL, 10);
+    m->survivor_email = request_strdup(r, email);
+    m->caller_data = w;
+    m->done = on_patch_merged;
+    json_decref(change);
+    w->merged = 1;
+    w->attempts = 0;
+    snprintf(w->target, sizeof(w->target), "%lld", (long long)owner);
+    customer_merge_start(r, m);
+}
+
 void customer_update(struct hdf_req *r)
 {
     struct hdf_admin_target t;
@@ -355,21 +432,17 @@ static void on_get(struct hdf_req *r, PGresult *res)
         admin_respond_one(r, res, 1, "customer");
         return;
     }
-    json_t *p = problem_build(HDF_E_NOT_FOUND, "this customer was merged into another; see merged_into", r->request_id, NULL);
-    json_object_set_new(p, "merged_into", json_integer(strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
-    size_t len;
-    char *s = json_dump_compact(p, &len);
-    json_decref(p);
-    respond_text(r, 404, "application/problem+json", s, len);
-    free(s);
+    struct hdf_admin_target *t = r->handler_data;
+    customer_respond_merged(r, t->id, strtoll(PQgetvalue(res, 0, 0), NULL, 10), NULL);
 }
 
 void customer_get(struct hdf_req *r)
 {
-    struct hdf_admin_target t;
-    if (admin_target(r, &t) != 0)
+    struct hdf_admin_target *t = h2o_mem_alloc_pool(&r->req->pool, sizeof(*t));
+    if (admin_target(r, t) != 0)
         return;
-    const char *params[] = {t.workspace, t.id_text};
+    r->handler_data = t;
+    const char *params[] = {t->workspace, t->id_text};
     request_query(r, HDF_STMT_CUSTOMER_GET, params, NULL, on_get);
 }
 
