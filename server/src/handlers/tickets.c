@@ -15,6 +15,7 @@
 #include "common/json_util.h"
 #include "common/cursor.h"
 #include "http/list.h"
+#include "handlers/customer_merge.h"
 #include "handlers/tickets.h"
 #include "http/respond.h"
 #include "model/custom_field.h"
@@ -535,32 +536,80 @@ static const char *or_null(const char *s)
     return s != NULL && s[0] != '\0' ? s : NULL;
 }
 
+/* Reads the list's parameters into lp and page; answers 400 and returns -1 when any is bad. */
+static int read_list(struct hdf_req *r, const char *const *filters, struct hdf_list_page *page, struct list_params *lp)
+{
+    hdf_field_errors_t fe = {0};
+    memset(lp, 0, sizeof(*lp));
+    list_read_page(r, NULL, filters, page, &fe);
+    read_filters(r, lp, &fe);
+    if (field_errors_count(&fe) > 0) {
+        respond_field_errors(r, &fe);
+        return -1;
+    }
+    return 0;
+}
+
+static void query_list(struct hdf_req *r, const struct hdf_list_page *page, const struct list_params *lp)
+{
+    const char *params[] = {page->workspace,
+                            lp->has_cursor ? lp->pos : NULL,
+                            lp->has_cursor ? lp->after : NULL,
+                            lp->status,
+                            lp->priority,
+                            lp->tag,
+                            or_null(lp->customer),
+                            or_null(lp->team),
+                            or_null(lp->assignee),
+                            lp->updated_since,
+                            page->fetch_text};
+    r->handler_arg = page->limit;
+    r->handler_data = (void *)(intptr_t)lp->sort;
+    request_query(r, list_stmts[lp->sort], params, NULL, on_tickets_page);
+}
+
 void tickets_list(struct hdf_req *r)
 {
     static const char *const filters[] = {"status",      "priority",      "tag",  "customer_id", "team_id",
                                           "assignee_id", "updated_since", "sort", NULL};
     struct hdf_list_page page;
     struct list_params lp;
-    hdf_field_errors_t fe = {0};
-    memset(&lp, 0, sizeof(lp));
-    list_read_page(r, NULL, filters, &page, &fe);
-    read_filters(r, &lp, &fe);
-    if (field_errors_count(&fe) > 0) {
-        respond_field_errors(r, &fe);
+    if (read_list(r, filters, &page, &lp) == 0)
+        query_list(r, &page, &lp);
+}
+
+/* GET /v1/customers/{id}/tickets: the tickets list with the customer fixed by the path; a missing
+ * customer is 404, a merged one 404 with merged_into (its tickets moved to the survivor). */
+struct customer_tickets {
+    struct hdf_list_page page;
+    struct list_params lp;
+};
+
+static void on_customer(struct hdf_req *r, PGresult *res)
+{
+    struct customer_tickets *c = r->handler_data;
+    if (PQntuples(res) == 0) {
+        respond_problem(r, HDF_E_NOT_FOUND, "no customer with this id in your workspace", NULL);
         return;
     }
-    const char *params[] = {page.workspace,
-                            lp.has_cursor ? lp.pos : NULL,
-                            lp.has_cursor ? lp.after : NULL,
-                            lp.status,
-                            lp.priority,
-                            lp.tag,
-                            or_null(lp.customer),
-                            or_null(lp.team),
-                            or_null(lp.assignee),
-                            lp.updated_since,
-                            page.fetch_text};
-    r->handler_arg = page.limit;
-    r->handler_data = (void *)(intptr_t)lp.sort;
-    request_query(r, list_stmts[lp.sort], params, NULL, on_tickets_page);
+    if (!PQgetisnull(res, 0, 0)) {
+        customer_respond_merged(r, strtoll(c->lp.customer, NULL, 10), strtoll(PQgetvalue(res, 0, 0), NULL, 10), NULL);
+        return;
+    }
+    query_list(r, &c->page, &c->lp);
+}
+
+void customer_tickets_list(struct hdf_req *r)
+{
+    static const char *const filters[] = {"status", "priority", "tag", "team_id", "assignee_id", "updated_since", "sort", NULL};
+    int64_t id = request_path_id(r, 0, "id");
+    if (id < 0)
+        return;
+    struct customer_tickets *c = h2o_mem_alloc_pool(&r->req->pool, sizeof(*c));
+    if (read_list(r, filters, &c->page, &c->lp) != 0)
+        return;
+    snprintf(c->lp.customer, sizeof(c->lp.customer), "%lld", (long long)id);
+    r->handler_data = c;
+    const char *params[] = {c->page.workspace, c->lp.customer};
+    request_query(r, HDF_STMT_CUSTOMER_GET, params, NULL, on_customer);
 }
