@@ -4,8 +4,10 @@
  *
  * Usage: sanitize_bench FILE.html...  (realistic emails; tests/bench/data/ has some)
  * Prints, in Markdown: throughput per file and overall (MB/s of input), the median and p99 time
- * for a realistic 50,000-character body (the API's limit) built from the same emails, and the
- * time for two pathological 50,000-character bodies (deep nesting, where the parser is slow).
+ * for a realistic 50,000-character body (the API's limit) built from the same emails, the time
+ * to refuse pathological 50,000-character bodies (nesting past SANITIZE_MAX_NESTING), the time
+ * for bodies nested right at the limit and padded with text to 50,000 characters, and the
+ * plain-text fast path against the same text forced through the parser.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +40,10 @@ static char *read_file(const char *path, size_t *len)
     return buf;
 }
 
-/* One run: seconds spent in sanitize_html. Exits on failure: a benchmark of errors is no use. */
+/* What the next runs must return; anything else exits: a benchmark of errors is no use. */
+static int expect_rc = SANITIZE_OK;
+
+/* One run: seconds spent in sanitize_html. */
 static double time_one(const char *in, size_t len)
 {
     char *out = NULL;
@@ -46,8 +51,8 @@ static double time_one(const char *in, size_t len)
     double t0 = now_s();
     int rc = sanitize_html(in, len, &out, &outlen);
     double t = now_s() - t0;
-    if (rc != SANITIZE_OK) {
-        fprintf(stderr, "sanitize_html failed: %d\n", rc);
+    if (rc != expect_rc) {
+        fprintf(stderr, "sanitize_html returned %d, not %d\n", rc, expect_rc);
         exit(1);
     }
     free(out);
@@ -102,17 +107,47 @@ static char *body_at_limit(char **docs, size_t *lens, int ndocs, size_t *len)
         }
 }
 
+/* n copies of unit, then tail repeated up to 50,000 bytes (all ASCII: bytes are characters). */
+static char *build(const char *unit, size_t n, const char *tail, size_t *len)
+{
+    size_t ul = strlen(unit), tl = strlen(tail), k = 0;
+    char *s = malloc(HDF_BODY_MAX_CHARS + 1);
+    for (size_t i = 0; i < n && k + ul <= HDF_BODY_MAX_CHARS; i++, k += ul)
+        memcpy(s + k, unit, ul);
+    while (tl > 0 && k + tl <= HDF_BODY_MAX_CHARS) {
+        memcpy(s + k, tail, tl);
+        k += tl;
+    }
+    s[k] = '\0';
+    *len = k;
+    return s;
+}
+
+static void row(const char *label, const char *unit, size_t n, const char *tail, int rc)
+{
+    size_t len;
+    char *s = build(unit, n, tail, &len);
+    double med, p99;
+    expect_rc = rc;
+    time_many(s, len, 21, &med, &p99);
+    expect_rc = SANITIZE_OK;
+    printf("| %s (%zu bytes%s) | %.3f ms | %.3f ms |\n", label, len, rc == SANITIZE_OK ? "" : ", refused", med * 1e3, p99 * 1e3);
+    free(s);
+}
+
 static void pathological(const char *name, const char *unit)
 {
-    size_t ul = strlen(unit), n = HDF_BODY_MAX_CHARS / ul;
-    char *s = malloc(n * ul + 1);
-    for (size_t i = 0; i < n; i++)
-        memcpy(s + i * ul, unit, ul);
-    s[n * ul] = '\0';
-    double med, p99;
-    time_many(s, n * ul, 9, &med, &p99);
-    printf("| pathological: %s × %zu (50,000 chars) | %.1f ms | %.1f ms |\n", name, n, med * 1e3, p99 * 1e3);
-    free(s);
+    char label[128];
+    size_t n = HDF_BODY_MAX_CHARS / strlen(unit);
+    snprintf(label, sizeof(label), "pathological: %s × %zu", name, n);
+    row(label, unit, n, "", SANITIZE_TOO_COMPLEX);
+}
+
+static void at_limit(const char *name, const char *unit, size_t n)
+{
+    char label[128];
+    snprintf(label, sizeof(label), "at the limit: %s × %zu, then text", name, n);
+    row(label, unit, n, "lorem ipsum dolor sit amet ", SANITIZE_OK);
 }
 
 int main(int argc, char **argv)
@@ -146,6 +181,12 @@ int main(int argc, char **argv)
     pathological("`<div>`", "<div>");
     pathological("`<ul><li>`", "<ul><li>");
     pathological("`<b>`", "<b>");
+    at_limit("`<div>`", "<div>", SANITIZE_MAX_NESTING);
+    at_limit("`<ul><li>`", "<ul><li>", SANITIZE_MAX_NESTING / 2);
+    at_limit("`<b>`", "<b>", SANITIZE_MAX_NESTING);
+    at_limit("`<table><td>`", "<table><td>", SANITIZE_MAX_NESTING / 4);
+    row("plain text, fast path", "", 0, "lorem ipsum dolor sit amet\n", SANITIZE_OK);
+    row("plain text through the parser (`<br>` first)", "<br>", 1, "lorem ipsum dolor sit amet\n", SANITIZE_OK);
     free(body);
     for (int i = 0; i < ndocs; i++)
         free(docs[i]);

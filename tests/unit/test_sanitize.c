@@ -265,14 +265,137 @@ static size_t max_depth(const char *html)
     return max;
 }
 
+/* Greatest depth of an element in gumbo's tree for the body (recursive: only for shallow trees). */
+static size_t gumbo_depth_of(const GumboNode *n)
+{
+    if (n->type != GUMBO_NODE_ELEMENT && n->type != GUMBO_NODE_TEMPLATE)
+        return 0;
+    size_t max = 0;
+    for (unsigned i = 0; i < n->v.element.children.length; i++) {
+        size_t d = gumbo_depth_of(n->v.element.children.data[i]);
+        max = d > max ? d : max;
+    }
+    return max + 1;
+}
+
+static size_t gumbo_depth(const char *in)
+{
+    GumboOptions opts = kGumboDefaultOptions;
+    opts.fragment_context = GUMBO_TAG_BODY;
+    opts.max_errors = 0;
+    GumboOutput *doc = gumbo_parse_with_options(&opts, in, strlen(in));
+    size_t d = gumbo_depth_of(doc->root) - 1; /* the root is the fragment's <html> */
+    gumbo_destroy_output(&opts, doc);
+    return d;
+}
+
+/* The pre-scan's bound, exactly, and never below the depth gumbo reaches. */
+static void expect_bound(const char *in, size_t want)
+{
+    size_t got = sanitize_nesting_bound(in, strlen(in)), real = gumbo_depth(in);
+    if (got != want)
+        fail_msg("input: %s\nwant bound %zu, got %zu (gumbo: %zu)", in, want, got, real);
+    if (got < real)
+        fail_msg("input: %s\nbound %zu below gumbo's depth %zu", in, got, real);
+}
+
+static void test_nesting_bound(void **state)
+{
+    (void)state;
+    expect_bound("", 0);
+    expect_bound("plain text > with a gt", 0);
+    expect_bound("<div><div><div>x", 3);                      /* unclosed at EOF */
+    expect_bound("<div><div></div></div><div></div>", 2);     /* end tags close */
+    expect_bound("</div></div></span><div>", 1);              /* end tags without start tags */
+    expect_bound("</p>", 1);                                  /* inserts an empty <p> */
+    expect_bound("<div><br><img src=x><hr><input></div>", 2); /* void elements are leaves */
+    expect_bound("<div/><div/><div/>", 3);                    /* "/>" does not close an HTML element */
+    expect_bound("<br/><img/>", 1);
+    expect_bound("<!-- <div><div> --><div>", 1); /* comments */
+    expect_bound("<!-- --!><div>", 1);
+    expect_bound("<!--><div>", 1);
+    expect_bound("<!---><div>", 1);
+    expect_bound("<!-- <!-- nested? --><div>", 1);
+    expect_bound("<!DOCTYPE html><div>", 1);
+    expect_bound("<?php <div> ?><b>", 1);             /* bogus comment up to the first '>' */
+    expect_bound("</ <div>><b>", 1);                  /* likewise */
+    expect_bound("<div title=\"></div><div>\">x", 1); /* quoted '>' in attributes */
+    expect_bound("<div title='>'><span a = \"<b>\">", 2);
+    expect_bound("<div title=a>b>c", 1);
+    expect_bound("<div a\"=\">\"><b>", 2);             /* a quote inside a name opens nothing */
+    expect_bound("<style><div><div></style><div>", 1); /* raw text */
+    expect_bound("<xmp></xmp ><div></div></xmp>", 1);
+    expect_bound("<textarea><div></textareax></textarea/><b>", 1);
+    expect_bound("<title><div></title><iframe><div></iframe><noembed><div></noembed><noframes><div></noframes>", 1);
+    expect_bound("<plaintext><div><div><div>", 1);
+    expect_bound("<script>if (a<b) x = '</div>'</script><div>", 1);
+    expect_bound("<script><!--<script></script><div></script><div>", 1); /* double-escaped */
+    expect_bound("<noscript><div><div>", 3);                             /* parsed as markup */
+    expect_bound("<select><xmp><div></xmp>", 6);                         /* <select>: raw text or not? assume the worst */
+    expect_bound("<svg><style><g><g></style>", 7);                       /* likewise in foreign content */
+    expect_bound("<svg><input><input/>", 3);
+    expect_bound("<svg><![CDATA[></div>]]><g>", 5);
+    expect_bound("<p>a<p>b<p>c<div>d</div>", 1); /* implied closes */
+    expect_bound("<ul><li>a<li>b<li><p>c</ul>", 3);
+    expect_bound("<table><td>x", 4); /* table > tbody > tr > td */
+    expect_bound("<table><tr><td>a<td>b<tr><td>c</table><div>", 6);
+    expect_bound("<table><col>", 4);
+    expect_bound("<isindex>", 3);
+    expect_bound("<span><b id=1></span>x<span><b id=2></span>x", 4); /* formatting reopened by the parser */
+    expect_bound("<optgroup><optgroup>", 2);                         /* found by a differential test */
+    expect_bound("<template><caption><td>", 5);                      /* template > tbody > tr > td */
+    expect_bound("<tr><rt></tr><d><n>", 4);                          /* an ignored <tr> closes nothing */
+    expect_bound("<section><div></section><rt></div><rt>", 4);
+    expect_bound("<math><annotation-xml encoding=text/html><isindex>", 6);
+    expect_bound("<div><p>a</div><ul><li>b<li>c</ul><table><tr><td>d</table>", 5); /* sloppy but closed */
+    expect_bound("<div title=\"x", 0);                                             /* EOF in a tag drops it */
+    expect_bound("<div><div", 1);
+}
+
+/* Refused at the limit: threshold - 1 and threshold pass, threshold + 1 does not. */
+static void test_nesting_limit(void **state)
+{
+    (void)state;
+    for (size_t n = SANITIZE_MAX_NESTING - 1; n <= SANITIZE_MAX_NESTING + 1; n++) {
+        char *in = repeat("", "<div>", n, "deep text");
+        assert_int_equal(sanitize_nesting_bound(in, strlen(in)), n);
+        char *out = NULL;
+        size_t len = 0;
+        int rc = sanitize_html(in, strlen(in), &out, &len);
+        if (n <= SANITIZE_MAX_NESTING) {
+            assert_int_equal(rc, SANITIZE_OK);
+            assert_non_null(strstr(out, "deep text"));
+            free(out);
+        } else {
+            assert_int_equal(rc, SANITIZE_TOO_COMPLEX);
+            assert_null(out);
+            assert_int_equal(sanitize_text_content(in, strlen(in), &out, &len), SANITIZE_TOO_COMPLEX);
+        }
+        free(in);
+    }
+    /* Deep markup hidden where the parser does not see markup is not counted. */
+    char *in = repeat("<!--", "<div>", 10000, "-->ok");
+    free(san_checked(in, strlen(in)));
+    free(in);
+}
+
 static void test_deep_nesting(void **state)
 {
     (void)state;
-    /* 100k levels where the parser is linear in the depth; elsewhere gumbo's scope checks are
-     * quadratic in it (see docs/benchmarks.md), so fewer levels, still far past the cap. */
+    /* Past the limit: refused before the parser, whatever the element. */
     const char *units[] = {"<span>", "<foo>", "<div>", "<b>", "<table><tr><td>", "<ul><li>", "<a href=http://x>", "<svg>"};
     for (size_t i = 0; i < HDF_ARRAY_SIZE(units); i++) {
-        char *in = repeat("", units[i], i < 2 ? 100000 : 1000, "deep text");
+        char *in = repeat("", units[i], i < 2 ? 100000 : 10000, "deep text");
+        char *out = NULL;
+        size_t len = 0;
+        assert_int_equal(sanitize_html(in, strlen(in), &out, &len), SANITIZE_TOO_COMPLEX);
+        assert_null(out);
+        free(in);
+    }
+    /* Under the limit but past the output's depth cap: unwrapped. */
+    for (size_t i = 0; i < HDF_ARRAY_SIZE(units); i++) {
+        size_t per = i == 4 ? 5 : i == 5 ? 2 : 1;
+        char *in = repeat("", units[i], SANITIZE_MAX_NESTING / per - 1, "deep text");
         char *out = NULL;
         size_t len = 0;
         assert_int_equal(sanitize_html(in, strlen(in), &out, &len), SANITIZE_OK);
@@ -452,9 +575,117 @@ static void test_properties_random(void **state)
 {
     (void)state;
     char buf[4096];
+    int refused = 0;
     for (int i = 0; i < 20000; i++) {
         size_t len = (i % 2 == 0) ? soup_generate(buf, sizeof(buf)) : soup_splice(buf, sizeof(buf));
+        if (sanitize_nesting_bound(buf, len) > SANITIZE_MAX_NESTING) { /* e.g. <select> inside <svg> */
+            char *out = NULL;
+            size_t outlen = 0;
+            assert_int_equal(sanitize_html(buf, len, &out, &outlen), SANITIZE_TOO_COMPLEX);
+            refused++;
+            continue;
+        }
         free(san_checked(buf, len));
+    }
+    assert_true(refused < 2000); /* the property is checked on most inputs */
+}
+
+/* libgumbo aborts the process on this (an assertion on </body>): the pre-scan neutralises
+ * </body> and </html>, which do nothing in a body fragment anyway. */
+static void test_body_end_tags(void **state)
+{
+    (void)state;
+    expect("<svg><head><foreignObject></body><p>x", "");
+    expect("<p>a</p></body></html>", "<p>a</p>");
+    expect("<BODY><p>a</BODY >b</html/>", "<p>ab</p>");
+    expect("<xmp></body></xmp>", "&lt;/body&gt;");
+    /* Another libgumbo abort: a <select> inside foreign content is refused before parsing. */
+    const char *bad[] = {"<table><svg><select><desc><select><tbody>", "<math><mi><select>", "<svg><![CDATA[x]]><select>"};
+    for (size_t i = 0; i < HDF_ARRAY_SIZE(bad); i++) {
+        char *out = NULL;
+        size_t len = 0;
+        assert_true(sanitize_nesting_bound(bad[i], strlen(bad[i])) > SANITIZE_MAX_NESTING);
+        assert_int_equal(sanitize_html(bad[i], strlen(bad[i]), &out, &len), SANITIZE_TOO_COMPLEX);
+    }
+    expect("<select><option>o</option></select><svg></svg>x", "x");
+    expect("<p title=\"</body>\">t</p>", "<p title=\"&lt;/body&gt;\">t</p>");
+}
+
+/* ---- plain-text fast path ------------------------------------------------------------------- */
+
+/* Bodies without '<' and '&' skip the parser; appending a comment forces it and changes no text,
+ * so both paths must agree byte for byte. */
+static void expect_plain_same(const char *in, size_t len)
+{
+    char *forced = malloc(len + 8);
+    assert_non_null(forced);
+    memcpy(forced, in, len);
+    memcpy(forced + len, "<!---->", 8);
+    char *fast = san(in, len), *slow = san(forced, len + 7);
+    if (strcmp(fast, slow) != 0)
+        fail_msg("fast path differs\ninput: %.*s\nfast:  %s\nslow:  %s", (int)len, in, fast, slow);
+    assert_null(sancheck_output(fast, strlen(fast)));
+    free(fast);
+    free(slow);
+    free(forced);
+}
+
+static void test_plain_text(void **state)
+{
+    (void)state;
+    expect("a\r\nb\rc\n\r\nd", "a\nb\nc\n\nd");
+    expect("  lead and trail \t\n", "  lead and trail \t\n");
+    expect("x > y \"q\" \xC2\xA0 \xEF\xBF\xBD", "x &gt; y &quot;q&quot; &nbsp; \xEF\xBF\xBD");
+    static const char *const pieces[] = {"a",
+                                         " ",
+                                         "\n",
+                                         "\r",
+                                         "\r\n",
+                                         "\t",
+                                         "\f",
+                                         "\x01",
+                                         "\x0B",
+                                         "\x1F",
+                                         "\x7F",
+                                         ">",
+                                         "\"",
+                                         "'",
+                                         "=",
+                                         "/",
+                                         "!",
+                                         "-",
+                                         "é",
+                                         "😀",
+                                         "\xEF\xBF\xBD",
+                                         "\xC2\xA0",
+                                         "\xC2\x85",
+                                         "\xEF\xBB\xBF",
+                                         "\xEF\xBF\xBE",
+                                         "\xF4\x8F\xBF\xBF",
+                                         "\xED\x9F\xBF",
+                                         "ש",
+                                         "\xff",
+                                         "\xE2\x82",
+                                         "\xC0\xAF"};
+    char buf[512];
+    expect_plain_same("\0", 1);
+    expect_plain_same("a\0\0b\0", 5);
+    for (int i = 0; i < 20000; i++) {
+        size_t len = 0, parts = 1 + rng() % 40;
+        for (size_t p = 0; p < parts; p++) {
+            if (rng() % 16 == 0) {
+                buf[len++] = '\0';
+                continue;
+            }
+            const char *s = pieces[rng() % HDF_ARRAY_SIZE(pieces)];
+            /* invalid UTF-8 rarely: it takes the parser's path, which must agree too */
+            if ((unsigned char)s[0] >= 0xC0 && s[1] != '\0' && (unsigned char)s[1] < 0x80)
+                continue;
+            size_t n = strlen(s);
+            memcpy(buf + len, s, n);
+            len += n;
+        }
+        expect_plain_same(buf, len);
     }
 }
 
@@ -466,7 +697,9 @@ int main(void)
         cmocka_unit_test(test_reparse_rules),     cmocka_unit_test(test_benign_email),
         cmocka_unit_test(test_text_content),      cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_amplification),     cmocka_unit_test(test_body_limit_is_code_points),
-        cmocka_unit_test(test_properties_random),
+        cmocka_unit_test(test_properties_random), cmocka_unit_test(test_nesting_bound),
+        cmocka_unit_test(test_nesting_limit),     cmocka_unit_test(test_plain_text),
+        cmocka_unit_test(test_body_end_tags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -70,7 +70,8 @@ const char *ticket_sanitize_body(struct hdf_req *r, const char *html, size_t len
     int rc = sanitize_html(html, len, &out, &outlen);
     if (rc == SANITIZE_TOO_COMPLEX) {
         hdf_field_errors_t fe = {0};
-        field_errors_add(&fe, "body", "too_complex", "body markup is too deeply nested or too large to sanitize");
+        field_errors_add(&fe, "body", "too_complex", "body markup is nested deeper than %d levels or too large to sanitize",
+                         SANITIZE_MAX_NESTING);
         respond_field_errors(r, &fe);
         return NULL;
     }

@@ -2,7 +2,11 @@
  * sanitize.c: HTML sanitizer for ticket and message bodies (see sanitize.h and the
  * "Sanitization" section of docs/security.md).
  *
- * Three steps: libgumbo parses the body as a browser parses the content of <body>; an
+ * Before anything else, a body without '<' and '&' is plain text and is escaped directly, and
+ * a linear pre-scan bounds how deep the parser could nest (gumbo is quadratic in that) and
+ * refuses bodies past SANITIZE_MAX_NESTING, along with markup known to crash libgumbo.
+ *
+ * Then three steps: libgumbo parses the body as a browser parses the content of <body>; an
  * iterative walk over the tree decides for every node whether it is emitted, unwrapped (its
  * children kept) or dropped with everything inside it; the emitted nodes are serialised with
  * every attribute double-quoted and every text escaped.
@@ -529,6 +533,782 @@ static void san_emit_start_tag(struct san_buf *b, const GumboElement *e)
     san_buf_puts(b, ">");
 }
 
+/* ---- nesting pre-scan ------------------------------------------------------------------------- */
+
+/*
+ * gumbo's scope checks walk the stack of open elements, so its cost grows with the square of the
+ * nesting depth: 10,000 nested <div>s take a quarter of a second. Before parsing, a linear scan
+ * tokenizes the input as the HTML tokenizer does (tags with quoted attribute values, comments,
+ * bogus comments, raw-text and RCDATA contents, script data with its escape states) and keeps a
+ * model of the stack of open elements that can only be deeper than the parser's: an end tag pops
+ * only what it certainly closes, start tags close only what the parser certainly closes, and
+ * where the model cannot know what the parser does (foreign content, <select>) it assumes the
+ * worst. Invariant: the parser's stack is a subsequence of the model's; the bound is the model's
+ * greatest depth plus the childless elements (void elements, <isindex>) inserted under it.
+ */
+
+/* Properties of the tag names the model cares about. */
+#define SAN_K_VOID 0x0001     /* void element in HTML content: a leaf */
+#define SAN_K_RAWTEXT 0x0002  /* RAWTEXT or RCDATA content up to the matching end tag */
+#define SAN_K_SCRIPT 0x0004   /* script data, with its escape states */
+#define SAN_K_PLAIN 0x0008    /* <plaintext>: the rest is text */
+#define SAN_K_FOREIGN 0x0010  /* <svg>, <math>: the model stops trusting HTML rules inside */
+#define SAN_K_SELECT 0x0020   /* <select> (and <template>): start tags may be ignored inside */
+#define SAN_K_TABLE 0x0040    /* may get implied tbody > tr or colgroup children */
+#define SAN_K_IMPLIED 0x0080  /* closed by "generate implied end tags" */
+#define SAN_K_CLOSES_P 0x0100 /* its start tag closes an open <p> */
+#define SAN_K_HEADING 0x0200
+#define SAN_K_CELL 0x0400      /* td, th */
+#define SAN_K_SECTION 0x0800   /* tbody, thead, tfoot */
+#define SAN_K_BLOCK_END 0x1000 /* its end tag generates implied end tags and closes it */
+#define SAN_K_ROW 0x2000       /* tr */
+#define SAN_K_TPART 0x4000     /* caption, colgroup */
+
+/* Depth a <table> (or <template>) stands for: itself plus the tbody > tr (or colgroup) the
+ * parser may add. */
+#define SAN_TABLE_WEIGHT 3
+/* <isindex> is replaced by form > label > input. */
+#define SAN_ISINDEX_DEPTH 3
+
+struct san_tag_kind {
+    const char *name;
+    size_t len;
+    unsigned kind;
+};
+
+#define SAN_TK(name, kind)                                                                                                         \
+    {                                                                                                                              \
+        name, sizeof(name) - 1, kind                                                                                               \
+    }
+
+static const struct san_tag_kind san_tag_kinds[] = {
+    SAN_TK("a", 0),
+    SAN_TK("address", SAN_K_CLOSES_P | SAN_K_BLOCK_END),
+    SAN_TK("area", SAN_K_VOID),
+    SAN_TK("article", SAN_K_CLOSES_P | SAN_K_BLOCK_END),
+    SAN_TK("aside", SAN_K_CLOSES_P | SAN_K_BLOCK_END),
+    SAN_TK("base", SAN_K_VOID),
+    SAN_TK("basefont", SAN_K_VOID),
+    SAN_TK("bgsound", SAN_K_VOID),
+    SAN_TK("blockquote", SAN_K_CLOSES_P | SAN_K_BLOCK_END),
+    SAN_TK("br", SAN_K_VOID),
+    SAN_TK("caption", SAN_K_TPART),
+    SAN_TK("center", SAN_K_CLOSES_P | SAN_K_BLOCK_END),
+    SAN_TK("col", SAN_K_VOID),
+    SAN_TK("colgroup", SAN_K_TPART),
+    SAN_TK("dd", SAN_K_CLOSES_P | SAN_K_IMPLIED | SAN_K_BLOCK_END),
+    SAN_TK("details", SAN_K_CLOSES_P | SAN_K_BLOCK_END),
+    SAN_TK("dialog", SAN_K_CLOSES_P | SAN_K_BLOCK_END),
+    SAN_TK("dir", SAN_K_CLOSES_P | SAN_K_BLOCK_END),
+    SAN_TK("div", SAN_K_CLOSES_P | SAN_K_BLOCK_END),
+    SAN_TK("dl", SAN_K_CLOSES_P | SAN_K_BLOCK_END),
+    SAN_TK("dt", SAN_K_CLOSES_P | SAN_K_IMPLIED | SAN_K_BLOCK_END),
+    SAN_TK("embed", SAN_K_VOID),
+    SAN_TK("fieldset", SAN_K_CLOSES_P | SAN_K_BLOCK_END),
+    SAN_TK("figcaption", SAN_K_CLOSES_P | SAN_K_BLOCK_END),
+    SAN_TK("figure", SAN_K_CLOSES_P | SAN_K_BLOCK_END),
+    SAN_TK("footer", SAN_K_CLOSES_P | SAN_K_BLOCK_END),
+    SAN_TK("frame", SAN_K_VOID),
+    SAN_TK("h1", SAN_K_CLOSES_P | SAN_K_HEADING),
+    SAN_TK("h2", SAN_K_CLOSES_P | SAN_K_HEADING),
+    SAN_TK("h3", SAN_K_CLOSES_P | SAN_K_HEADING),
+    SAN_TK("h4", SAN_K_CLOSES_P | SAN_K_HEADING),
+    SAN_TK("h5", SAN_K_CLOSES_P | SAN_K_HEADING),
+    SAN_TK("h6", SAN_K_CLOSES_P | SAN_K_HEADING),
+    SAN_TK("header", SAN_K_CLOSES_P | SAN_K_BLOCK_END),
+    SAN_TK("hgroup", SAN_K_CLOSES_P | SAN_K_BLOCK_END),
+    SAN_TK("hr", SAN_K_VOID),
+    SAN_TK("iframe", SAN_K_RAWTEXT),
+    SAN_TK("image", SAN_K_VOID),
+    SAN_TK("img", SAN_K_VOID),
+    SAN_TK("input", SAN_K_VOID),
+    SAN_TK("keygen", SAN_K_VOID),
+    SAN_TK("li", SAN_K_CLOSES_P | SAN_K_IMPLIED | SAN_K_BLOCK_END),
+    SAN_TK("link", SAN_K_VOID),
+    SAN_TK("listing", SAN_K_CLOSES_P | SAN_K_BLOCK_END),
+    SAN_TK("main", SAN_K_CLOSES_P | SAN_K_BLOCK_END),
+    SAN_TK("math", SAN_K_FOREIGN),
+    SAN_TK("menu", SAN_K_CLOSES_P | SAN_K_BLOCK_END),
+    SAN_TK("meta", SAN_K_VOID),
+    SAN_TK("nav", SAN_K_CLOSES_P | SAN_K_BLOCK_END),
+    SAN_TK("noembed", SAN_K_RAWTEXT),
+    SAN_TK("noframes", SAN_K_RAWTEXT),
+    SAN_TK("ol", SAN_K_CLOSES_P | SAN_K_BLOCK_END),
+    SAN_TK("optgroup", SAN_K_IMPLIED),
+    SAN_TK("option", SAN_K_IMPLIED),
+    SAN_TK("p", SAN_K_CLOSES_P | SAN_K_IMPLIED | SAN_K_BLOCK_END),
+    SAN_TK("param", SAN_K_VOID),
+    SAN_TK("plaintext", SAN_K_PLAIN),
+    SAN_TK("pre", SAN_K_CLOSES_P | SAN_K_BLOCK_END),
+    SAN_TK("rb", SAN_K_IMPLIED),
+    SAN_TK("rp", SAN_K_IMPLIED),
+    SAN_TK("rt", SAN_K_IMPLIED),
+    SAN_TK("rtc", SAN_K_IMPLIED),
+    SAN_TK("script", SAN_K_SCRIPT),
+    SAN_TK("search", SAN_K_CLOSES_P | SAN_K_BLOCK_END),
+    SAN_TK("section", SAN_K_CLOSES_P | SAN_K_BLOCK_END),
+    SAN_TK("select", SAN_K_SELECT),
+    SAN_TK("source", SAN_K_VOID),
+    SAN_TK("style", SAN_K_RAWTEXT),
+    SAN_TK("summary", SAN_K_CLOSES_P | SAN_K_BLOCK_END),
+    SAN_TK("svg", SAN_K_FOREIGN),
+    SAN_TK("table", SAN_K_TABLE),
+    SAN_TK("tbody", SAN_K_SECTION),
+    SAN_TK("td", SAN_K_CELL | SAN_K_BLOCK_END),
+    SAN_TK("textarea", SAN_K_RAWTEXT),
+    SAN_TK("tfoot", SAN_K_SECTION),
+    SAN_TK("th", SAN_K_CELL | SAN_K_BLOCK_END),
+    SAN_TK("thead", SAN_K_SECTION),
+    SAN_TK("title", SAN_K_RAWTEXT),
+    SAN_TK("tr", SAN_K_ROW),
+    SAN_TK("track", SAN_K_VOID),
+    SAN_TK("ul", SAN_K_CLOSES_P | SAN_K_BLOCK_END),
+    SAN_TK("wbr", SAN_K_VOID),
+    SAN_TK("xmp", SAN_K_RAWTEXT),
+};
+
+static int san_is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
+}
+
+static char san_lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
+/* 1 when the n bytes at a and b are the same ASCII-case-insensitively. */
+static int san_name_eq(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (san_lower(a[i]) != san_lower(b[i]))
+            return 0;
+    return 1;
+}
+
+static unsigned san_tag_kind(const char *name, size_t n)
+{
+    if (n == 0)
+        return 0;
+    char first = san_lower(name[0]); /* the table's names are lower case */
+    for (size_t i = 0; i < sizeof(san_tag_kinds) / sizeof(san_tag_kinds[0]); i++)
+        if (san_tag_kinds[i].len == n && san_tag_kinds[i].name[0] == first && san_name_eq(name, san_tag_kinds[i].name, n))
+            return san_tag_kinds[i].kind;
+    return 0;
+}
+
+/* What an open element is, as far as implicit closes go: the start tags that may close it
+ * (san_tag_closes) are told by the same bits. */
+#define SAN_C_P 0x001
+#define SAN_C_LI 0x002
+#define SAN_C_DDDT 0x004
+#define SAN_C_HEADING 0x008
+#define SAN_C_OPTION 0x010 /* option, optgroup */
+#define SAN_C_FMT 0x020    /* a, nobr: their start tag closes an open one */
+#define SAN_C_BUTTON 0x040
+#define SAN_C_TABLE 0x080
+#define SAN_C_TPART 0x100 /* td th tr tbody thead tfoot caption colgroup */
+#define SAN_C_SELECT 0x200
+#define SAN_C_RUBY 0x400
+#define SAN_C_COUNT 11
+
+static int san_is(const char *name, size_t nlen, const char *what)
+{
+    return strlen(what) == nlen && san_name_eq(name, what, nlen);
+}
+
+static unsigned san_tag_class(const char *name, size_t nlen, unsigned kind)
+{
+    if (san_is(name, nlen, "p"))
+        return SAN_C_P;
+    if (san_is(name, nlen, "li"))
+        return SAN_C_LI;
+    if (san_is(name, nlen, "dd") || san_is(name, nlen, "dt"))
+        return SAN_C_DDDT;
+    if (kind & SAN_K_HEADING)
+        return SAN_C_HEADING;
+    if (san_is(name, nlen, "option") || san_is(name, nlen, "optgroup"))
+        return SAN_C_OPTION;
+    if (san_is(name, nlen, "a") || san_is(name, nlen, "nobr"))
+        return SAN_C_FMT;
+    if (san_is(name, nlen, "button"))
+        return SAN_C_BUTTON;
+    if (kind & SAN_K_TABLE)
+        return SAN_C_TABLE;
+    if (kind & (SAN_K_CELL | SAN_K_ROW | SAN_K_SECTION | SAN_K_TPART))
+        return SAN_C_TPART;
+    if (kind & SAN_K_SELECT)
+        return SAN_C_SELECT;
+    if (san_is(name, nlen, "ruby"))
+        return SAN_C_RUBY;
+    return 0;
+}
+
+/* The classes of open elements a start tag may close, in any insertion mode. Generous: a
+ * class too many only makes the model more careful. */
+static unsigned san_tag_closes(const char *name, size_t nlen, unsigned kind)
+{
+    unsigned c = san_tag_class(name, nlen, kind);
+    if (kind & SAN_K_CLOSES_P)
+        c |= SAN_C_P;
+    if (san_is(name, nlen, "form") || san_is(name, nlen, "hr") || san_is(name, nlen, "xmp") || san_is(name, nlen, "plaintext") ||
+        san_is(name, nlen, "isindex"))
+        c |= SAN_C_P;
+    if (c & SAN_C_TABLE)
+        c |= SAN_C_P | SAN_C_SELECT;
+    if (c & SAN_C_TPART)
+        c |= SAN_C_SELECT;
+    if (san_is(name, nlen, "input") || san_is(name, nlen, "keygen") || san_is(name, nlen, "textarea"))
+        c |= SAN_C_SELECT;
+    if (san_is(name, nlen, "rb") || san_is(name, nlen, "rtc") || san_is(name, nlen, "rp") || san_is(name, nlen, "rt"))
+        c |= SAN_C_RUBY;
+    return c;
+}
+
+struct san_open {
+    const char *name;
+    size_t nlen;
+    unsigned kind, cls;
+    unsigned weight;
+    int sure; /* the parser certainly put this element on its stack */
+};
+
+/*
+ * The model. The parser's stack is a subsequence of it (every element the parser has open, the
+ * model has open), give or take the elements the parser adds itself (accounted for by weights
+ * and leaves). Entries below stale_below may have been closed by the parser behind the model's
+ * back (a start tag or an end tag that may have closed something the model keeps): an end tag
+ * closes them, and what is above them, only when they are on top.
+ */
+struct san_model {
+    struct san_open stack[SANITIZE_MAX_NESTING + 1];
+    size_t n, stale_below;
+    size_t depth, max;             /* weighted depth now, and the greatest bound so far */
+    unsigned foreign;              /* open <svg>/<math> in the model */
+    unsigned unsure;               /* open <select>/<template>: start tags may be ignored inside */
+    unsigned classes[SAN_C_COUNT]; /* open entries per class */
+    int pessimistic;               /* after an ambiguous construct: every start tag counts, none closes */
+};
+
+static int san_model_over(const struct san_model *m)
+{
+    return m->max > SANITIZE_MAX_NESTING;
+}
+
+static void san_model_see(struct san_model *m, size_t d)
+{
+    if (d > m->max)
+        m->max = d;
+}
+
+static unsigned san_model_classes(const struct san_model *m)
+{
+    unsigned c = 0;
+    for (unsigned i = 0; i < SAN_C_COUNT; i++)
+        if (m->classes[i] > 0)
+            c |= 1u << i;
+    return c;
+}
+
+static void san_model_count(struct san_model *m, unsigned cls, int delta)
+{
+    for (unsigned i = 0; i < SAN_C_COUNT; i++)
+        if (cls & (1u << i))
+            m->classes[i] += (unsigned)delta;
+}
+
+/* Whether the parser certainly opens this element here (it ignores table parts outside their
+ * table, most tags in <select>, a second <form>, ...). */
+static int san_model_sure(const struct san_model *m, const char *name, size_t nlen, unsigned kind)
+{
+    if (m->foreign > 0 || m->unsure > 0 || san_is(name, nlen, "form") || san_is(name, nlen, "body") || san_is(name, nlen, "html") ||
+        san_is(name, nlen, "head") || san_is(name, nlen, "frameset"))
+        return 0;
+    if (!(kind & (SAN_K_CELL | SAN_K_ROW | SAN_K_SECTION | SAN_K_TPART)))
+        return 1;
+    if (m->n == 0 || !m->stack[m->n - 1].sure)
+        return 0;
+    unsigned top = m->stack[m->n - 1].kind;
+    if (kind & SAN_K_CELL)
+        return (top & (SAN_K_ROW | SAN_K_SECTION | SAN_K_TABLE)) != 0;
+    if (kind & SAN_K_ROW)
+        return (top & (SAN_K_SECTION | SAN_K_TABLE)) != 0;
+    return (top & SAN_K_TABLE) != 0;
+}
+
+static void san_model_push(struct san_model *m, const char *name, size_t nlen, unsigned kind)
+{
+    /* A <template>'s contents may be table parts too, with the same implied parents. */
+    unsigned w = (kind & SAN_K_TABLE) || san_is(name, nlen, "template") ? SAN_TABLE_WEIGHT : 1;
+    m->depth += w;
+    san_model_see(m, m->depth);
+    if (san_model_over(m) || m->n == sizeof(m->stack) / sizeof(m->stack[0]))
+        return; /* the caller stops: the bound is already past the limit */
+    unsigned cls = san_tag_class(name, nlen, kind);
+    int sure = san_model_sure(m, name, nlen, kind);
+    m->stack[m->n++] = (struct san_open){name, nlen, kind, cls, w, sure};
+    m->foreign += (kind & SAN_K_FOREIGN) != 0;
+    m->unsure += (kind & SAN_K_SELECT) != 0 || san_is(name, nlen, "template");
+    san_model_count(m, cls, 1);
+}
+
+static void san_model_pop_to(struct san_model *m, size_t j)
+{
+    while (m->n > j) {
+        const struct san_open *e = &m->stack[--m->n];
+        m->depth -= e->weight;
+        m->foreign -= (e->kind & SAN_K_FOREIGN) != 0;
+        m->unsure -= (e->kind & SAN_K_SELECT) != 0 || san_is(e->name, e->nlen, "template");
+        san_model_count(m, e->cls, -1);
+    }
+    if (m->stale_below > m->n)
+        m->stale_below = m->n;
+}
+
+/* Match for an entry: the tag name when target_kind is 0, else any of the kinds in it. */
+static int san_open_is(const struct san_open *e, const char *name, size_t nlen, unsigned target_kind)
+{
+    if (target_kind != 0)
+        return (e->kind & target_kind) != 0;
+    return e->nlen == nlen && san_name_eq(e->name, name, nlen);
+}
+
+/* Pops the top entry when it matches. Returns 1 when it did. */
+static int san_model_close_top(struct san_model *m, const char *name, size_t nlen, unsigned target_kind)
+{
+    if (m->n == 0 || !san_open_is(&m->stack[m->n - 1], name, nlen, target_kind))
+        return 0;
+    san_model_pop_to(m, m->n - 1);
+    return 1;
+}
+
+/* Pops down to and including the topmost entry that matches when only entries of skip_kind are
+ * above it, and it is one the parser certainly still has open: the parser closes those on the
+ * way. Returns 1 when it did. */
+static int san_model_close(struct san_model *m, const char *name, size_t nlen, unsigned target_kind, unsigned skip_kind)
+{
+    for (size_t j = m->n; j > 0; j--) {
+        const struct san_open *e = &m->stack[j - 1];
+        if (san_open_is(e, name, nlen, target_kind)) {
+            if (j != m->n && (!e->sure || j - 1 < m->stale_below))
+                return 0;
+            san_model_pop_to(m, j - 1);
+            return 1;
+        }
+        if (!(e->kind & skip_kind))
+            return 0;
+    }
+    return 0;
+}
+
+#define SAN_NAME(s) (s), (sizeof(s) - 1)
+
+/* The parser's implicit closes on a start tag that the model can follow: each pops the top
+ * entry only, where the parser certainly closes that element. */
+static void san_model_start_closes(struct san_model *m, const char *name, size_t nlen, unsigned kind)
+{
+    if (kind & SAN_K_CLOSES_P)
+        san_model_close_top(m, SAN_NAME("p"), 0);
+    if (san_is(name, nlen, "li"))
+        san_model_close_top(m, SAN_NAME("li"), 0);
+    else if (san_is(name, nlen, "dd") || san_is(name, nlen, "dt")) {
+        if (!san_model_close_top(m, SAN_NAME("dd"), 0))
+            san_model_close_top(m, SAN_NAME("dt"), 0);
+    } else if (kind & SAN_K_HEADING)
+        san_model_close_top(m, NULL, 0, SAN_K_HEADING);
+    else if (san_is(name, nlen, "option") || san_is(name, nlen, "optgroup"))
+        san_model_close_top(m, SAN_NAME("option"), 0);
+    else if (kind & (SAN_K_CELL | SAN_K_ROW | SAN_K_SECTION)) {
+        san_model_close_top(m, NULL, 0, SAN_K_CELL);
+        if (!(kind & SAN_K_CELL))
+            san_model_close_top(m, NULL, 0, SAN_K_ROW);
+        if (kind & SAN_K_SECTION)
+            san_model_close_top(m, NULL, 0, SAN_K_SECTION);
+    }
+}
+
+/* Everything open now may have been closed by the parser without the model knowing. */
+static void san_model_stale(struct san_model *m)
+{
+    m->stale_below = m->n;
+}
+
+/* Bodies the parser must not see at all: the bound is set past any limit. */
+static void san_model_refuse(struct san_model *m)
+{
+    m->max = SIZE_MAX;
+}
+
+static void san_model_start(struct san_model *m, const char *name, size_t nlen, unsigned kind)
+{
+    /* libgumbo 0.10.1 fails assertions (aborting the process) on a <select> inside SVG or
+     * MathML, e.g. "<table><svg><select><desc><select><tbody>": its insertion-mode reset takes
+     * the foreign <select> for an HTML one. No email needs that. */
+    if (m->foreign > 0 && (kind & SAN_K_SELECT)) {
+        san_model_refuse(m);
+        return;
+    }
+    if (m->foreign > 0) {
+        /* Foreign content has no void elements and honours "/>"; the model ignores both. */
+        san_model_stale(m);
+        san_model_push(m, name, nlen, kind);
+        if (san_is(name, nlen, "isindex")) /* in an HTML integration point */
+            san_model_see(m, m->depth + SAN_ISINDEX_DEPTH);
+        return;
+    }
+    /* In HTML content these never make an element: a body fragment has no <html>, <head> or
+     * <body> of its own to open (their attributes go to the root, or nowhere). */
+    if (san_is(name, nlen, "html") || san_is(name, nlen, "body") || san_is(name, nlen, "head"))
+        return;
+    san_model_start_closes(m, name, nlen, kind);
+    if (san_tag_closes(name, nlen, kind) & san_model_classes(m))
+        san_model_stale(m);
+    if (kind & SAN_K_VOID) {
+        san_model_see(m, m->depth + 1);
+        return;
+    }
+    if (san_is(name, nlen, "isindex")) {
+        san_model_see(m, m->depth + SAN_ISINDEX_DEPTH);
+        return;
+    }
+    san_model_push(m, name, nlen, kind);
+}
+
+/* 1 when an entry of that name is open (for headings: any heading). */
+static int san_model_has(const struct san_model *m, const char *name, size_t nlen, unsigned kind)
+{
+    for (size_t j = 0; j < m->n; j++)
+        if (san_open_is(&m->stack[j], name, nlen, 0) || ((kind & SAN_K_HEADING) && (m->stack[j].kind & SAN_K_HEADING)))
+            return 1;
+    return 0;
+}
+
+static void san_model_end(struct san_model *m, const char *name, size_t nlen)
+{
+    if (m->pessimistic)
+        return;
+    /* </p> without an open <p> inserts an empty one; </br> is a <br>. */
+    if (san_is(name, nlen, "p") || san_is(name, nlen, "br"))
+        san_model_see(m, m->depth + 1);
+    if (san_model_close_top(m, name, nlen, 0))
+        return;
+    unsigned kind = san_tag_kind(name, nlen);
+    int closed = 0;
+    if (m->foreign > 0)
+        closed = 0;
+    else if (kind & SAN_K_HEADING)
+        closed = san_model_close(m, NULL, 0, SAN_K_HEADING, SAN_K_IMPLIED);
+    else if (kind & SAN_K_BLOCK_END)
+        closed = san_model_close(m, name, nlen, 0, SAN_K_IMPLIED);
+    else if (kind & SAN_K_ROW)
+        closed = san_model_close(m, name, nlen, 0, SAN_K_IMPLIED | SAN_K_CELL);
+    else if (kind & SAN_K_SECTION)
+        closed = san_model_close(m, name, nlen, 0, SAN_K_IMPLIED | SAN_K_CELL | SAN_K_ROW);
+    else if (kind & SAN_K_TABLE)
+        closed = san_model_close(m, name, nlen, 0, SAN_K_IMPLIED | SAN_K_CELL | SAN_K_ROW | SAN_K_SECTION | SAN_K_TPART);
+    /* The parser may close an element of that name further down (and what is above it). */
+    if (!closed && (m->foreign > 0 || san_model_has(m, name, nlen, kind)))
+        san_model_stale(m);
+}
+
+/* ---- the tokenizer of the pre-scan ---- */
+
+static int san_is_alpha_c(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* The input ends inside a tag: the tokenizer drops it, and nothing follows. */
+#define SAN_EOF_IN_TAG SIZE_MAX
+
+/* Position after the '>' that ends the tag whose name starts at p, or SAN_EOF_IN_TAG. *nlen is the length of the name. Attribute
+ * values are skipped as the tokenizer's attribute states do: a quote only opens a value right
+ * after '=' (and spaces). */
+static size_t san_scan_tag(const char *in, size_t len, size_t p, size_t *nlen)
+{
+    size_t i = p;
+    while (i < len && !san_is_space(in[i]) && in[i] != '/' && in[i] != '>')
+        i++;
+    *nlen = i - p;
+    while (i < len) {
+        char c = in[i];
+        if (c == '>')
+            return i + 1;
+        if (san_is_space(c) || c == '/') {
+            i++;
+            continue;
+        }
+        /* An attribute name: its first character may be anything, even '=' or a quote. */
+        i++;
+        while (i < len && !san_is_space(in[i]) && in[i] != '/' && in[i] != '>' && in[i] != '=')
+            i++;
+        while (i < len && san_is_space(in[i]))
+            i++;
+        if (i >= len || in[i] != '=')
+            continue;
+        i++;
+        while (i < len && san_is_space(in[i]))
+            i++;
+        if (i < len && (in[i] == '"' || in[i] == '\'')) {
+            const char *q = memchr(in + i + 1, in[i], len - i - 1);
+            if (q == NULL)
+                return SAN_EOF_IN_TAG;
+            i = (size_t)(q - in) + 1;
+        } else {
+            while (i < len && !san_is_space(in[i]) && in[i] != '>')
+                i++;
+        }
+    }
+    return SAN_EOF_IN_TAG;
+}
+
+/* 1 when "</name" followed by a space, '/' or '>' starts at i (the appropriate end tag). */
+static int san_is_end_tag(const char *in, size_t len, size_t i, const char *name, size_t nlen)
+{
+    if (len - i < nlen + 3 || in[i] != '<' || in[i + 1] != '/' || !san_name_eq(in + i + 2, name, nlen))
+        return 0;
+    char c = in[i + 2 + nlen];
+    return san_is_space(c) || c == '/' || c == '>';
+}
+
+/* 1 when "<script" followed by a space, '/' or '>' starts at i. */
+static int san_is_script_start(const char *in, size_t len, size_t i)
+{
+    if (len - i < 8 || in[i] != '<' || !san_name_eq(in + i + 1, "script", 6))
+        return 0;
+    char c = in[i + 7];
+    return san_is_space(c) || c == '/' || c == '>';
+}
+
+/* Start of the end tag that closes RAWTEXT or RCDATA content starting at i, or len. */
+static size_t san_skip_rawtext(const char *in, size_t len, size_t i, const char *name, size_t nlen)
+{
+    for (;;) {
+        const char *lt = memchr(in + i, '<', len - i);
+        if (lt == NULL)
+            return len;
+        i = (size_t)(lt - in);
+        if (san_is_end_tag(in, len, i, name, nlen))
+            return i;
+        i++;
+    }
+}
+
+/* Start of the </script> that ends script data starting at i, or len. Follows the tokenizer's
+ * script data states: after "<!--" the data is escaped, and inside it "<script" starts a
+ * double-escaped part where "</script>" does not end the element; "-->" ends both. */
+static size_t san_skip_script(const char *in, size_t len, size_t i)
+{
+    enum { DATA, ESCAPED, DOUBLE } st = DATA;
+    while (i < len) {
+        char c = in[i];
+        if (c == '-' && st != DATA && len - i >= 3 && in[i + 1] == '-' && in[i + 2] == '>') {
+            st = DATA;
+            i += 3;
+        } else if (c != '<') {
+            i++;
+        } else if (st != DOUBLE && san_is_end_tag(in, len, i, "script", 6)) {
+            return i;
+        } else if (st == DATA && len - i >= 4 && memcmp(in + i, "<!--", 4) == 0) {
+            st = ESCAPED;
+            i += 2; /* the "--" may also be the start of "-->" */
+        } else if (st == ESCAPED && san_is_script_start(in, len, i)) {
+            st = DOUBLE;
+            i += 8;
+        } else if (st == DOUBLE && san_is_end_tag(in, len, i, "script", 6)) {
+            st = ESCAPED;
+            i += 9;
+        } else {
+            i++;
+        }
+    }
+    return len;
+}
+
+/* Position after a comment starting at i ("<!--"), or len. "<!-->", "<!--->", "-->" and "--!>"
+ * end it. */
+static size_t san_skip_comment(const char *in, size_t len, size_t i)
+{
+    i += 4;
+    if (i < len && in[i] == '>')
+        return i + 1;
+    if (len - i >= 2 && in[i] == '-' && in[i + 1] == '>')
+        return i + 2;
+    for (; i + 2 < len; i++) {
+        if (in[i] != '-' || in[i + 1] != '-')
+            continue;
+        if (in[i + 2] == '>')
+            return i + 3;
+        if (i + 3 < len && in[i + 2] == '!' && in[i + 3] == '>')
+            return i + 4;
+    }
+    return len;
+}
+
+/* Position after the '>' that ends a bogus comment or doctype, or len. */
+static size_t san_skip_to_gt(const char *in, size_t len, size_t i)
+{
+    const char *gt = memchr(in + i, '>', len - i);
+    return gt == NULL ? len : (size_t)(gt - in) + 1;
+}
+
+/* After an ambiguous construct: whatever the parser makes of the rest, each element it opens
+ * comes from a '<' followed by a letter (the name that follows is the tag's name, however it is
+ * read), and nothing is assumed closed. Plus the deepest childless element. */
+static void san_model_rest(struct san_model *m, const char *in, size_t len, size_t i)
+{
+    size_t depth = m->depth;
+    for (; i + 1 < len && depth <= SANITIZE_MAX_NESTING; i++) {
+        if (in[i] != '<' || !san_is_alpha_c(in[i + 1]))
+            continue;
+        size_t p = i + 1, n = 0;
+        while (p + n < len && !san_is_space(in[p + n]) && in[p + n] != '/' && in[p + n] != '>')
+            n++;
+        unsigned kind = san_tag_kind(in + p, n);
+        if (kind & SAN_K_SELECT) { /* it may be inside foreign content: see san_model_start */
+            san_model_refuse(m);
+            return;
+        }
+        depth += (kind & SAN_K_TABLE) ? SAN_TABLE_WEIGHT : 1;
+    }
+    san_model_see(m, depth + SAN_ISINDEX_DEPTH);
+}
+
+/* Handles the start tag at i ('<' then a letter); returns where scanning goes on. */
+static size_t san_scan_start_tag(struct san_model *m, const char *in, size_t len, size_t i)
+{
+    size_t nlen, next = san_scan_tag(in, len, i + 1, &nlen);
+    if (next == SAN_EOF_IN_TAG)
+        return len;
+    const char *name = in + i + 1;
+    unsigned kind = san_tag_kind(name, nlen);
+    san_model_start(m, name, nlen, kind);
+    if (m->pessimistic || !(kind & (SAN_K_RAWTEXT | SAN_K_SCRIPT | SAN_K_PLAIN)))
+        return next;
+    /* In foreign content and in <select> the parser may or may not switch the tokenizer to raw
+     * text here (it depends on what it closed before), and the two readings tokenize the rest
+     * differently: assume the worst from here on. */
+    if (m->foreign > 0 || m->unsure > 0) {
+        m->pessimistic = 1;
+        return next;
+    }
+    if (kind & SAN_K_RAWTEXT)
+        return san_skip_rawtext(in, len, next, name, nlen);
+    if (kind & SAN_K_SCRIPT)
+        return san_skip_script(in, len, next);
+    if (kind & SAN_K_PLAIN)
+        return len;
+    return next;
+}
+
+/* Handles what starts with "<!" at i. */
+static size_t san_scan_bang(struct san_model *m, const char *in, size_t len, size_t i)
+{
+    if (len - i >= 4 && in[i + 2] == '-' && in[i + 3] == '-')
+        return san_skip_comment(in, len, i);
+    /* CDATA is a section in foreign content and a bogus comment in HTML; the model does not
+     * know which the parser is in, so from here on it assumes the worst. */
+    if (m->foreign > 0 && len - i >= 9 && memcmp(in + i + 2, "[CDATA[", 7) == 0) {
+        m->pessimistic = 1;
+        return i + 2;
+    }
+    return san_skip_to_gt(in, len, i + 2);
+}
+
+/*
+ * libgumbo 0.10.1 fails an assertion, which aborts the whole server, on some inputs with a
+ * </body> end tag (e.g. "<svg><head><foreignObject><select><select></body>", found by a
+ * differential test of the pre-scan). When the body is parsed as the content of <body>, the
+ * parser never has a <body> element open, so </body> and </html> end tags do nothing: the
+ * pre-scan turns them into bogus comments ("<!body>", equally ignored) in a copy that the parser
+ * gets instead.
+ */
+static int san_is_body_end(const char *name, size_t nlen)
+{
+    return san_is(name, nlen, "body") || san_is(name, nlen, "html");
+}
+
+/* After an ambiguous construct the tokenizer no longer knows what is markup: every "</body" and
+ * "</html" counts. Returns 1 when there is one. */
+static int san_fix_rest(const char *in, size_t len, size_t i, char *fix)
+{
+    int found = 0;
+    for (; i + 6 < len; i++) {
+        if (in[i] != '<' || in[i + 1] != '/' || !san_is_body_end(in + i + 2, 4))
+            continue;
+        char c = in[i + 6];
+        if (san_is_space(c) || c == '/' || c == '>') {
+            found = 1;
+            if (fix != NULL)
+                fix[i + 1] = '!';
+        }
+    }
+    return found;
+}
+
+/* Where the </body> and </html> end tags are: the first few, and whether there are more (or
+ * some the tokenizer could not place, after an ambiguous construct). */
+struct san_body_ends {
+    size_t pos[8];
+    size_t n;
+    int more;
+};
+
+/* The pre-scan: returns the bound and fills *ends. With fix (a copy of in), it also neutralises
+ * every </body> and </html> there. */
+static size_t san_prescan(const char *in, size_t len, char *fix, struct san_body_ends *ends)
+{
+    struct san_model m;
+    memset(&m, 0, sizeof(m));
+    size_t i = 0;
+    ends->n = 0;
+    ends->more = 0;
+    while (i < len && !san_model_over(&m) && !m.pessimistic) {
+        const char *lt = memchr(in + i, '<', len - i);
+        if (lt == NULL || (size_t)(lt - in) + 1 >= len)
+            break;
+        i = (size_t)(lt - in);
+        char c = in[i + 1];
+        if (san_is_alpha_c(c)) {
+            i = san_scan_start_tag(&m, in, len, i);
+        } else if (c == '/' && i + 2 < len && san_is_alpha_c(in[i + 2])) {
+            size_t nlen, next = san_scan_tag(in, len, i + 2, &nlen);
+            if (next == SAN_EOF_IN_TAG)
+                break;
+            if (san_is_body_end(in + i + 2, nlen)) { /* a bogus comment for the parser */
+                if (ends->n < sizeof(ends->pos) / sizeof(ends->pos[0]))
+                    ends->pos[ends->n++] = i;
+                else
+                    ends->more = 1;
+                if (fix != NULL)
+                    fix[i + 1] = '!';
+            } else {
+                san_model_end(&m, in + i + 2, nlen);
+            }
+            i = next;
+        } else if (c == '/' && i + 2 < len) {
+            i = in[i + 2] == '>' ? i + 3 : san_skip_to_gt(in, len, i + 2);
+        } else if (c == '!') {
+            i = san_scan_bang(&m, in, len, i);
+        } else if (c == '?') {
+            i = san_skip_to_gt(in, len, i + 1);
+        } else {
+            i++;
+        }
+    }
+    if (m.pessimistic) {
+        san_model_rest(&m, in, len, i);
+        ends->more |= san_fix_rest(in, len, i, fix);
+    }
+    return m.max;
+}
+
+size_t sanitize_nesting_bound(const char *in, size_t len)
+{
+    struct san_body_ends ends;
+    return san_prescan(in, len, NULL, &ends);
+}
+
 /* ---- the walk --------------------------------------------------------------------------------- */
 
 /* What the output tree looks like around the node being visited. */
@@ -755,15 +1535,87 @@ static void san_walk_tree(struct san_walk *w, const GumboNode *root)
     }
 }
 
+/* ---- plain text ------------------------------------------------------------------------------ */
+
+/* 1 when the body is valid UTF-8 without '<' or '&': the parser would make one text node of it,
+ * changing nothing but CR and CRLF (to LF) and NUL (dropped). */
+static int san_is_plain_text(const char *in, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)in;
+    for (size_t i = 0; i < len;) {
+        if (u[i] == '<' || u[i] == '&')
+            return 0;
+        if (u[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n = san_utf8_len(u + i, len - i);
+        if (n == 0)
+            return 0; /* invalid UTF-8: the parser decides how many U+FFFD it makes */
+        i += n;
+    }
+    return 1;
+}
+
+/* What san_run gives for a plain-text body, without the parser: the same escaping of the same
+ * text, after the parser's newline normalisation. */
+static int san_plain_text(const char *in, size_t len, char **out, size_t *outlen)
+{
+    struct san_buf b = {0};
+    b.max = len > (SIZE_MAX - SAN_BUDGET_BASE) / SAN_BUDGET_FACTOR ? SIZE_MAX : SAN_BUDGET_BASE + SAN_BUDGET_FACTOR * len;
+    size_t start = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (in[i] != '\r')
+            continue;
+        san_buf_escape(&b, in + start, i - start);
+        san_buf_puts(&b, "\n");
+        if (i + 1 < len && in[i + 1] == '\n')
+            i++;
+        start = i + 1;
+    }
+    san_buf_escape(&b, in + start, len - start);
+    san_buf_put(&b, "", 0);
+    if (b.err == 0 && b.data == NULL)
+        b.data = calloc(1, 1);
+    if (b.err == 0 && b.data == NULL)
+        b.err = SANITIZE_ENOMEM;
+    if (b.err != 0) {
+        free(b.data);
+        return b.err;
+    }
+    *out = b.data;
+    *outlen = b.len;
+    return SANITIZE_OK;
+}
+
 /* Shared driver: parse, walk, hand over the buffer. */
 static int san_run(const char *in, size_t len, int text_mode, char **out, size_t *outlen)
 {
     *out = NULL;
     *outlen = 0;
+    if (!text_mode && san_is_plain_text(in, len))
+        return san_plain_text(in, len, out, outlen);
+    /* Refused before the parser sees it: see the pre-scan above and docs/security.md. */
+    struct san_body_ends ends;
+    if (san_prescan(in, len, NULL, &ends) > SANITIZE_MAX_NESTING)
+        return SANITIZE_TOO_COMPLEX;
+    char *fixed = NULL;
+    if (ends.n > 0 || ends.more) {
+        if ((fixed = malloc(len)) == NULL)
+            return SANITIZE_ENOMEM;
+        memcpy(fixed, in, len);
+        if (ends.more)
+            san_prescan(in, len, fixed, &ends);
+        else
+            for (size_t k = 0; k < ends.n; k++)
+                fixed[ends.pos[k] + 1] = '!';
+        in = fixed;
+    }
     struct san_arena ar = {0};
     GumboOutput *doc = san_parse(&ar, in, len);
     if (doc == NULL) {
         san_arena_free(&ar);
+        free(fixed);
         return ar.err != 0 ? ar.err : SANITIZE_ENOMEM;
     }
     struct san_walk w = {0};
@@ -776,6 +1628,7 @@ static int san_run(const char *in, size_t len, int text_mode, char **out, size_t
     if (w.out.err == 0 && w.out.data == NULL)
         w.out.err = SANITIZE_ENOMEM;
     san_arena_free(&ar);
+    free(fixed);
     free(w.stack);
     if (w.out.err != 0) {
         free(w.out.data);

@@ -30,14 +30,32 @@
 /* Out of memory. */
 #define SANITIZE_ENOMEM (-1)
 /* The input would make the parser or the output exceed the memory budget (64 times the input
- * plus 16 MiB, e.g. hostile markup that clones long attributes thousands of times). A caller
- * answers 422: no real email gets near this. */
+ * plus 16 MiB, e.g. hostile markup that clones long attributes thousands of times), or it may
+ * nest deeper than SANITIZE_MAX_NESTING, or it is markup libgumbo is known to crash on (a
+ * <select> inside SVG/MathML). A caller answers 400 (field body, code too_complex): no real email gets near any of these.
+ * sanitize_nesting_bound() > SANITIZE_MAX_NESTING tells the last two ("body nesting too deep"). */
 #define SANITIZE_TOO_COMPLEX (-2)
+
+/* Nesting the parser is allowed to see. gumbo's scope checks cost time in the square of the
+ * depth of its stack of open elements (10,000 nested <div>s: a quarter of a second), so before
+ * parsing, a linear pre-scan bounds that depth from above (sanitize_nesting_bound); a body whose
+ * bound exceeds this is refused with SANITIZE_TOO_COMPLEX, which the API answers with 400 (body,
+ * too_complex). Real email HTML stays under about 40. The same scan refuses markup known to
+ * crash libgumbo 0.10.1 and neutralises </body> and </html> (see docs/security.md). */
+#define SANITIZE_MAX_NESTING 256
 
 /* Elements nested deeper than this in the output are unwrapped (their text is kept, their
  * markup dropped), so that neither our walk nor a browser's renderer deals with unbounded
  * depth. The walk itself uses an explicit stack and has no depth limit. */
 #define SANITIZE_MAX_DEPTH 128
+
+/*
+ * An upper bound on the depth of the tree (and of the stack of open elements) the HTML parser
+ * builds for len bytes of body content: a linear scan with a tokenizer and a pessimistic model of
+ * the tree builder. Counting stops past SANITIZE_MAX_NESTING: any larger result only says "too
+ * deep". Exported for tests and for callers that want to tell this refusal from others.
+ */
+size_t sanitize_nesting_bound(const char *in, size_t len);
 
 /*
  * Sanitizes len bytes of HTML (UTF-8; invalid sequences become U+FFFD). On SANITIZE_OK, *out
