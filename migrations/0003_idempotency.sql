@@ -1,7 +1,8 @@
--- 0003_idempotency: Idempotency-Key records (CONTRACT.md, Idempotency). A key is claimed before
--- the request's handler runs (state in_flight, with a random claim token) and completed with the
--- stored response in the same transaction as the request's own writes, so a response is stored
--- exactly when its effects are committed. Keys live 24 hours; the server purges expired rows.
+-- 0003_idempotency: Idempotency-Key records (CONTRACT.md, Idempotency). A key is claimed as the
+-- first write of the request's transaction (state in_flight, visible to no one else: concurrent
+-- claims wait on it) and completed with the stored response before COMMIT, so a response is
+-- stored exactly when its effects are committed and a failed request leaves no trace. Keys live
+-- 24 hours; the server purges expired rows.
 
 CREATE TABLE idempotency_keys (
     workspace_id     bigint NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,

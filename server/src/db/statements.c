@@ -444,38 +444,33 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
     [HDF_STMT_BEGIN] = {"begin", "BEGIN", 0},
     [HDF_STMT_COMMIT] = {"commit", "COMMIT", 0},
     [HDF_STMT_ROLLBACK] = {"rollback", "ROLLBACK", 0},
-    /* $1 workspace, $2 key, $3 request hash (bytea), $4 claim token. Claims a new key, or an expired
-     * one, or one whose request was abandoned (in flight for over a minute: longer than any request
-     * can run, given statement_timeout); otherwise returns the existing record. Under a concurrent
-     * claim the second part may not yet see the winner's row (statement snapshot): no row at all
+    /* $1 workspace, $2 key, $3 request hash (bytea), $4 claim token; the first statement of the
+     * request's transaction. A transaction-scoped advisory lock on the key says whether another
+     * request holds it now ('busy': 409 in flight, without waiting); holding it, the statement
+     * claims a new or expired key, or returns the existing (committed, so done) record. Under a
+     * concurrent commit the last part may not see the row yet (statement snapshot): no row at all
      * means "ask again". */
     [HDF_STMT_IDEM_CLAIM] =
         {"idem_claim",
-         "WITH claim AS (INSERT INTO idempotency_keys AS k"
-         " (workspace_id, idem_key, request_hash, claim_token, state, expires_at)"
-         " VALUES ($1, $2, $3, $4, 'in_flight', now() + interval '24 hours')"
+         "WITH lk AS (SELECT pg_try_advisory_xact_lock(hashtextextended($1::bigint::text || ':' || $2::text, 7254190358716102002)) "
+         "AS ok),"
+         " claim AS (INSERT INTO idempotency_keys AS k (workspace_id, idem_key, request_hash, claim_token, state, expires_at)"
+         " SELECT $1, $2, $3, $4, 'in_flight', now() + interval '24 hours' FROM lk WHERE lk.ok"
          " ON CONFLICT (workspace_id, idem_key) DO UPDATE SET request_hash = EXCLUDED.request_hash,"
          " claim_token = EXCLUDED.claim_token, state = 'in_flight', response_status = NULL,"
          " response_headers = NULL, response_body = NULL, created_at = now(), expires_at = EXCLUDED.expires_at"
-         " WHERE k.expires_at <= now() OR (k.state = 'in_flight' AND k.created_at < now() - interval '1 minute')"
-         " RETURNING 1)"
+         " WHERE k.expires_at <= now() RETURNING 1)"
          " SELECT 'claimed', NULL::boolean, NULL::text, NULL::integer, NULL::text, NULL::text FROM claim"
+         " UNION ALL SELECT 'busy', NULL, NULL, NULL, NULL, NULL FROM lk WHERE NOT lk.ok"
          " UNION ALL SELECT 'existing', k.request_hash = $3, k.state, k.response_status,"
-         " k.response_headers::text, k.response_body FROM idempotency_keys k"
-         " WHERE k.workspace_id = $1 AND k.idem_key = $2 AND NOT EXISTS (SELECT 1 FROM claim)",
+         " k.response_headers::text, k.response_body FROM idempotency_keys k, lk"
+         " WHERE lk.ok AND k.workspace_id = $1 AND k.idem_key = $2 AND NOT EXISTS (SELECT 1 FROM claim)",
          4},
-    /* $1 workspace, $2 key, $3 claim token, $4 status, $5 headers (json), $6 body: inside the request's
-     * transaction; no row updated means the claim was lost */
     [HDF_STMT_IDEM_COMPLETE] = {"idem_complete",
                                 "UPDATE idempotency_keys SET state = 'done', response_status = $4, response_headers = $5::jsonb,"
                                 " response_body = $6 WHERE workspace_id = $1 AND idem_key = $2 AND claim_token = $3"
                                 " AND state = 'in_flight'",
                                 6},
-    /* a request that did not succeed gives its key back, so the client may retry with it */
-    [HDF_STMT_IDEM_RELEASE] = {"idem_release",
-                               "DELETE FROM idempotency_keys WHERE workspace_id = $1 AND idem_key = $2 AND claim_token = $3"
-                               " AND state = 'in_flight'",
-                               3},
     [HDF_STMT_IDEM_PURGE] = {"idem_purge",
                              "DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(SELECT ctid FROM idempotency_keys"
                              " WHERE expires_at < now() LIMIT 1000))",

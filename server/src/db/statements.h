@@ -43,7 +43,6 @@ enum hdf_stmt {
     HDF_STMT_ROLLBACK,
     HDF_STMT_IDEM_CLAIM,
     HDF_STMT_IDEM_COMPLETE,
-    HDF_STMT_IDEM_RELEASE,
     HDF_STMT_IDEM_PURGE,
     /* tickets, messages, audit (handlers/tickets.c, messages.c, audit.c) */
     HDF_STMT_AGENT_IS_ACTIVE,

@@ -162,7 +162,9 @@ static void on_lookup(hdf_db_waiter_t *w, PGresult *res, hdf_error_t err)
         fail(r);
         return;
     }
-    e->fetched_at = h2o_now(r->worker->loop);
+    /* the answer is as of when the lookup was sent: its age counts from then, so a revocation
+     * committed while it was in flight is still seen within HDF_AUTH_CACHE_MS */
+    e->fetched_at = (uint64_t)r->handler_arg;
     if (e->fetched_at == 0)
         e->fetched_at = 1;
     check_and_continue(r, e);
@@ -224,5 +226,6 @@ void auth_authenticate(struct hdf_req *r)
     r->query_lengths[0] = HDF_TOKEN_HASH_LEN;
     r->query_params[1] = peer_text(r);
     r->query_lengths[1] = 0;
+    r->handler_arg = (int64_t)now;
     db_pool_acquire(r->worker->db, &r->db, on_lookup_conn);
 }

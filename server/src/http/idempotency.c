@@ -47,21 +47,11 @@ static void request_hash(struct hdf_req *r, unsigned char out[32])
     EVP_MD_CTX_free(c);
 }
 
-static void claim(struct hdf_req *r);
+static void send_claim(hdf_db_waiter_t *w);
 
-static void on_begin(hdf_db_waiter_t *w, PGresult *res, hdf_error_t err)
+static void respond_in_flight(struct hdf_req *r)
 {
-    struct hdf_req *r = req_of(w);
-    if (err == HDF_OK)
-        err = db_error_from_result(res);
-    if (err != HDF_OK) {
-        /* the claim stays in flight; it is released as abandoned after a minute */
-        respond_problem(r, HDF_E_UNAVAILABLE, "the database is unavailable; retry shortly", NULL);
-        return;
-    }
-    r->in_txn = 1;
-    r->idem.state = HDF_IDEM_CLAIMED;
-    r->idem.next(r);
+    respond_problem(r, HDF_E_IDEMPOTENCY_IN_FLIGHT, "a request with this Idempotency-Key is being processed", NULL);
 }
 
 /* Answers from the stored response of a completed request. */
@@ -98,24 +88,26 @@ static void on_claim(hdf_db_waiter_t *w, PGresult *res, hdf_error_t err)
         respond_problem(r, err, err == HDF_E_UNAVAILABLE ? "the database is unavailable; retry shortly" : NULL, NULL);
         return;
     }
-    if (PQntuples(res) == 0) { /* a concurrent claim committed after this statement's snapshot */
-        if (++r->idem.attempts < IDEM_CLAIM_ATTEMPTS) {
-            claim(r);
-            return;
-        }
-        respond_problem(r, HDF_E_IDEMPOTENCY_IN_FLIGHT, "a request with this Idempotency-Key is being processed", NULL);
+    if (PQntuples(res) == 0) { /* the key was committed after this statement's snapshot: ask again */
+        if (++r->idem.attempts < IDEM_CLAIM_ATTEMPTS)
+            send_claim(w);
+        else
+            respond_in_flight(r);
+        return;
+    }
+    if (strcmp(PQgetvalue(res, 0, 0), "busy") == 0) { /* another request holds the key right now */
+        respond_in_flight(r);
         return;
     }
     if (strcmp(PQgetvalue(res, 0, 0), "claimed") == 0) {
-        db_query(w, HDF_STMT_BEGIN, NULL, NULL, on_begin);
+        r->idem.state = HDF_IDEM_CLAIMED;
+        r->idem.next(r);
         return;
     }
-    r->idem.state = HDF_IDEM_DONE; /* nothing of ours to store or release */
+    r->idem.state = HDF_IDEM_DONE; /* nothing of ours to store: the transaction is rolled back */
     if (PQgetvalue(res, 0, 1)[0] != 't')
         respond_problem(r, HDF_E_IDEMPOTENCY_KEY_REUSED,
                         "this Idempotency-Key was used with a different request (method, path or body)", NULL);
-    else if (strcmp(PQgetvalue(res, 0, 2), "done") != 0)
-        respond_problem(r, HDF_E_IDEMPOTENCY_IN_FLIGHT, "a request with this Idempotency-Key is being processed", NULL);
     else
         replay(r, res);
 }
@@ -130,21 +122,11 @@ static void send_claim(hdf_db_waiter_t *w)
     db_query(w, HDF_STMT_IDEM_CLAIM, params, lengths, on_claim);
 }
 
-static void on_claim_conn(hdf_db_waiter_t *w, hdf_error_t err)
+/* The claim is the transaction's first statement: when the request fails, its client goes away,
+ * its connection breaks or its server dies, the rollback releases the key with everything else. */
+static void claim_begun(struct hdf_req *r)
 {
-    if (err != HDF_OK) {
-        respond_problem(req_of(w), err, "the database is unavailable; retry shortly", NULL);
-        return;
-    }
-    send_claim(w);
-}
-
-static void claim(struct hdf_req *r)
-{
-    if (r->db.conn != NULL)
-        send_claim(&r->db);
-    else
-        db_pool_acquire(r->worker->db, &r->db, on_claim_conn);
+    send_claim(&r->db);
 }
 
 void idem_begin(struct hdf_req *r, void (*next)(struct hdf_req *r))
@@ -170,7 +152,7 @@ void idem_begin(struct hdf_req *r, void (*next)(struct hdf_req *r))
     r->idem.state = HDF_IDEM_CLAIMING;
     request_hash(r, r->idem.hash);
     request_id_generate(r->idem.token);
-    claim(r);
+    request_txn_begin(r, claim_begun);
 }
 
 /* ---- completion ---- */
@@ -205,14 +187,17 @@ static void on_completed(hdf_db_waiter_t *w, PGresult *res, hdf_error_t err)
         db_query(w, HDF_STMT_COMMIT, NULL, NULL, on_finished);
         return;
     }
-    /* the claim was taken over (abandoned after a minute) or the update failed: none of this
-     * request's writes may stand */
+    /* the update failed: none of this request's writes may stand (respond rolls back) */
     r->idem.state = HDF_IDEM_DONE;
     r->in_txn = 0;
-    if (err == HDF_OK && db_error_from_result(res) == HDF_E_INTERNAL)
+    if (err == HDF_OK)
+        err = db_error_from_result(res);
+    if (err == HDF_OK || err == HDF_E_INTERNAL) {
         db_log_error("idem_complete", res);
-    respond_problem(r, err == HDF_OK ? HDF_E_IDEMPOTENCY_IN_FLIGHT : HDF_E_UNAVAILABLE,
-                    "the Idempotency-Key claim was lost; retry with the same key", NULL);
+        err = HDF_E_INTERNAL;
+    }
+    respond_problem(r, err, err == HDF_E_UNAVAILABLE ? "the database is unavailable; retry with the same Idempotency-Key" : NULL,
+                    NULL);
 }
 
 /* The response headers worth replaying, as [[name, value], ...]. */
@@ -237,17 +222,8 @@ static char *headers_json(struct hdf_req *r, const char *content_type)
 
 static void on_rolled_back(hdf_db_waiter_t *w, PGresult *res, hdf_error_t err)
 {
-    struct hdf_req *r = req_of(w);
-    char ws[24];
-    (void)res;
-    if (err != HDF_OK) { /* the claim is released as abandoned after a minute */
-        send_now(r);
-        return;
-    }
-    snprintf(ws, sizeof(ws), "%lld", (long long)r->auth.workspace_id);
-    const char *params[] = {ws, r->idem.key, r->idem.token};
-    r->in_txn = 0;
-    db_query(w, HDF_STMT_IDEM_RELEASE, params, NULL, on_finished);
+    (void)res, (void)err; /* the claim went with the rollback; if the connection broke, with it */
+    send_now(req_of(w));
 }
 
 int idem_finish(struct hdf_req *r, int status, const char *content_type, const char *body, size_t len)

@@ -1,12 +1,13 @@
 /*
  * idempotency.h: Idempotency-Key on POST and PATCH (CONTRACT.md, Idempotency).
  *
- * Before the handler runs, the key is claimed in its own statement (so concurrent requests see it
- * in flight at once), then the request runs inside a transaction on the same connection. When the
- * handler answers 2xx, the response is stored on the key record in that transaction and COMMIT
- * makes both durable together; any other answer rolls back and gives the key back, so the client
- * may retry with it. A repeat of the same request within 24 h gets the stored response with
- * `Idempotent-Replayed: true`; the same key with another request 422; one still in flight 409.
+ * Before the handler runs, a transaction opens and the key is claimed in its first statement,
+ * under a transaction-scoped advisory lock on the key; the handler's statements run in the same
+ * transaction. A concurrent request with the key finds the lock taken: 409 at once. When the handler answers 2xx,
+ * the response is stored on the key record and COMMIT makes both durable together; any other
+ * answer, a client that goes away, a lost connection or a crashed server rolls back, which gives
+ * the key back with everything else, so the client may retry with it at once. A repeat of the same request within 24 h gets the
+ * stored response with `Idempotent-Replayed: true`; the same key with another request 422; one still in flight 409.
  */
 #ifndef HDF_IDEMPOTENCY_H
 #define HDF_IDEMPOTENCY_H

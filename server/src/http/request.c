@@ -222,6 +222,23 @@ const char *request_source(const struct hdf_req *r)
     return r->acting_agent_id > 0 ? "agent" : "api";
 }
 
+static void respond_db_conflict(struct hdf_req *r, const PGresult *res);
+
+/* The answer to a failed statement: its SQLSTATE's error (sqlstate.c), with the details each
+ * error kind deserves. */
+static void respond_db_error(struct hdf_req *r, const char *what, hdf_error_t err, PGresult *res)
+{
+    if (err == HDF_E_INTERNAL)
+        db_log_error(what, res);
+    if (err == HDF_E_CONFLICT)
+        respond_db_conflict(r, res);
+    else if (err == HDF_E_LOCK_TIMEOUT)
+        respond_problem_fmt(r, err, "another request holds this row; its lock was not released within %d ms: retry",
+                            r->worker->cfg->lock_timeout_ms);
+    else
+        respond_problem(r, err, err == HDF_E_UNAVAILABLE ? "the database is unavailable; retry shortly" : NULL, NULL);
+}
+
 /* ---- transactions ---- */
 
 static void on_txn_done(hdf_db_waiter_t *w, PGresult *res, hdf_error_t err)
@@ -229,9 +246,9 @@ static void on_txn_done(hdf_db_waiter_t *w, PGresult *res, hdf_error_t err)
     struct hdf_req *r = H2O_STRUCT_FROM_MEMBER(struct hdf_req, db, w);
     if (err == HDF_OK)
         err = db_error_from_result(res);
-    if (err != HDF_OK) {
+    if (err != HDF_OK) { /* a failed BEGIN or COMMIT (a serialization failure at COMMIT, say) */
         r->in_txn = 0;
-        respond_problem(r, HDF_E_UNAVAILABLE, "the database is unavailable; retry shortly", NULL);
+        respond_db_error(r, "transaction", err, res);
         return;
     }
     r->txn_then(r);
@@ -335,15 +352,7 @@ static void on_query_result(hdf_db_waiter_t *w, PGresult *res, hdf_error_t err)
     if (err == HDF_OK)
         err = db_error_from_result(res);
     if (err != HDF_OK) {
-        if (err == HDF_E_INTERNAL)
-            db_log_error(hdf_statements[r->query_stmt].name, res);
-        if (err == HDF_E_CONFLICT)
-            respond_db_conflict(r, res);
-        else if (err == HDF_E_LOCK_TIMEOUT)
-            respond_problem_fmt(r, err, "another request holds this row; its lock was not released within %d ms: retry",
-                                r->worker->cfg->lock_timeout_ms);
-        else
-            respond_problem(r, err, err == HDF_E_UNAVAILABLE ? "the database is unavailable; retry shortly" : NULL, NULL);
+        respond_db_error(r, hdf_statements[r->query_stmt].name, err, res);
         return;
     }
     if (!r->in_txn)
