@@ -161,24 +161,9 @@ void customer_merge_start(struct hdf_req *r, struct hdf_customer_merge *m)
 
 /* ---- POST /v1/customers/{id}/merge ---- */
 
-struct merge_answer {
-    struct hdf_customer_merge m; /* first: r->handler_data is both */
-    const char *json;
-    size_t len;
-};
-
-static void on_committed(struct hdf_req *r)
-{
-    struct merge_answer *a = r->handler_data;
-    respond_json(r, 200, a->json, a->len);
-}
-
 static void on_explicit_merged(struct hdf_req *r, const char *json, size_t len)
 {
-    struct merge_answer *a = r->handler_data;
-    a->json = json;
-    a->len = len;
-    request_txn_commit(r, on_committed);
+    request_commit_respond(r, 200, json, len);
 }
 
 /* {"source_customer_id": N}: a positive integer other than the survivor's id; 0 when invalid. */
@@ -218,11 +203,11 @@ void customer_merge(struct hdf_req *r)
     int64_t source = merge_read_source(r, t.id, &fe);
     if (admin_fail(r, &fe) != 0)
         return;
-    struct merge_answer *a = h2o_mem_alloc_pool(&r->req->pool, sizeof(*a));
-    memset(a, 0, sizeof(*a));
-    a->m.survivor = t.id;
-    a->m.source = source;
-    a->m.caller_data = a;
-    a->m.done = on_explicit_merged;
-    customer_merge_start(r, &a->m);
+    struct hdf_customer_merge *m = h2o_mem_alloc_pool(&r->req->pool, sizeof(*m));
+    memset(m, 0, sizeof(*m));
+    m->survivor = t.id;
+    m->source = source;
+    m->caller_data = m;
+    m->done = on_explicit_merged;
+    customer_merge_start(r, m);
 }

@@ -43,8 +43,6 @@ struct customer_write {
     char *change;                                  /* $3: the JSON object of given members */
     int attempts;
     int merged; /* a PATCH's email change merged this customer away: the write goes to the survivor */
-    const char *answer;
-    size_t answer_len;
 };
 
 /* ---- reading a body ---- */
@@ -281,19 +279,10 @@ static void customer_write_refused(struct hdf_req *r, PGresult *res)
     respond_problem(r, HDF_E_CONFLICT, "an external profile belongs to another customer of this workspace", fe.list);
 }
 
-static void on_merge_committed(struct hdf_req *r)
-{
-    struct customer_write *w = r->handler_data;
-    respond_json(r, 200, w->answer, w->answer_len);
-}
-
 /* The merged PATCH is written: commit, then answer with the survivor. */
 static void customer_commit_answer(struct hdf_req *r, const char *json, size_t len)
 {
-    struct customer_write *w = r->handler_data;
-    w->answer = json;
-    w->answer_len = len;
-    request_txn_commit(r, on_merge_committed);
+    request_commit_respond(r, 200, json, len);
 }
 
 /* (outcome, taken positions, metadata too large, email owner, id, json) */

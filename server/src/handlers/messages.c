@@ -16,26 +16,15 @@ struct message_ctx {
     char ws[24], id[24], author[24];
     const char *author_type, *internal, *html;
     int64_t acting;
-    const char *json;
-    size_t len;
 };
-
-static void respond_message(struct hdf_req *r)
-{
-    struct message_ctx *c = r->handler_data;
-    respond_json(r, 201, c->json, c->len);
-}
 
 static void on_message(struct hdf_req *r, PGresult *res)
 {
-    struct message_ctx *c = r->handler_data;
     if (PQntuples(res) == 0) {
         respond_problem(r, HDF_E_NOT_FOUND, "no ticket with this id in your workspace", NULL);
         return;
     }
-    c->json = h2o_strdup(&r->req->pool, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0)).base;
-    c->len = (size_t)PQgetlength(res, 0, 0);
-    request_txn_commit(r, respond_message);
+    request_commit_respond(r, 201, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
 }
 
 static void on_lock_timeout(struct hdf_req *r, PGresult *res)

@@ -97,7 +97,8 @@ static int id_not_found(struct hdf_req *r, PGresult *res, hdf_field_errors_t *fe
     return 1;
 }
 
-static void respond_view(struct hdf_req *r, int status, int64_t id, int64_t version, const char *json, size_t len)
+/* ETag, and Location for a creation: the headers of a ticket's view. */
+static void view_headers(struct hdf_req *r, int status, int64_t id, int64_t version)
 {
     char etag[32], loc[48];
     snprintf(etag, sizeof(etag), "\"%lld\"", (long long)version);
@@ -106,6 +107,11 @@ static void respond_view(struct hdf_req *r, int status, int64_t id, int64_t vers
         snprintf(loc, sizeof(loc), "/v1/tickets/%lld", (long long)id);
         respond_add_header(r, "Location", loc);
     }
+}
+
+static void respond_view(struct hdf_req *r, int status, int64_t id, int64_t version, const char *json, size_t len)
+{
+    view_headers(r, status, id, version);
     respond_json(r, status, json, len);
 }
 
@@ -265,9 +271,6 @@ struct patch_ctx {
     int64_t if_match; /* -1: no If-Match */
     json_t *fields;   /* the new fields */
     json_t *defs;
-    const char *view;
-    size_t view_len;
-    int64_t version;
 };
 
 static void patch_ctx_dispose(void *p)
@@ -277,19 +280,10 @@ static void patch_ctx_dispose(void *p)
     json_decref(c->defs);
 }
 
-static void patch_respond(struct hdf_req *r)
-{
-    struct patch_ctx *c = r->handler_data;
-    respond_view(r, 200, c->id, c->version, c->view, c->view_len);
-}
-
 static void on_patch_view(struct hdf_req *r, PGresult *res)
 {
-    struct patch_ctx *c = r->handler_data;
-    c->version = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    c->view = h2o_strdup(&r->req->pool, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1)).base;
-    c->view_len = (size_t)PQgetlength(res, 0, 1);
-    request_txn_commit(r, patch_respond);
+    view_headers(r, 200, 0, strtoll(PQgetvalue(res, 0, 0), NULL, 10));
+    request_commit_respond(r, 200, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
 }
 
 static void on_updated(struct hdf_req *r, PGresult *res)

@@ -290,6 +290,19 @@ static void on_committed(hdf_db_waiter_t *w, PGresult *res, hdf_error_t err)
     on_txn_done(w, res, err);
 }
 
+static void respond_committed(struct hdf_req *r)
+{
+    respond_json(r, r->committed.status, r->committed.json, r->committed.len);
+}
+
+void request_commit_respond(struct hdf_req *r, int status, const char *json, size_t len)
+{
+    r->committed.status = status;
+    r->committed.json = h2o_strdup(&r->req->pool, json, len).base;
+    r->committed.len = len;
+    request_txn_commit(r, respond_committed);
+}
+
 void request_txn_commit(struct hdf_req *r, void (*then)(struct hdf_req *r))
 {
     r->txn_then = then;

@@ -48,6 +48,11 @@ struct hdf_req {
     int64_t handler_arg; /* a handler's own value across its callbacks (a list's limit, say) */
     void *handler_data;  /* ... or its own state */
     void (*txn_then)(struct hdf_req *r);
+    struct {
+        int status;
+        const char *json;
+        size_t len;
+    } committed;             /* request_commit_respond's answer, held until COMMIT */
     const char *handler_str; /* a handler's own constant across its callbacks (a list's cursor kind, say) */
     int in_txn;              /* db holds a connection inside BEGIN (a transaction or an Idempotency-Key) */
     int64_t acting_agent_id; /* X-Acting-Agent-Id, checked: 0 when absent */
@@ -81,6 +86,8 @@ const char *request_source(const struct hdf_req *r);
  * committed; database failures are answered. */
 void request_txn_begin(struct hdf_req *r, void (*then)(struct hdf_req *r));
 void request_txn_commit(struct hdf_req *r, void (*then)(struct hdf_req *r));
+/* Commits, then answers status with the JSON (copied now; headers added before are kept). */
+void request_commit_respond(struct hdf_req *r, int status, const char *json, size_t len);
 
 /* The path parameter i as an id; answers 400 naming field and returns -1 when it is not one. */
 int64_t request_path_id(struct hdf_req *r, size_t i, const char *field);
