@@ -48,12 +48,12 @@ static void expect_no(const char *text, const char *fragment)
 static void test_counter_lines(void **state)
 {
     (void)state;
-    metrics_observe_request(HDF_ROUTE_ME_GET, 200, 500);
-    metrics_observe_request(HDF_ROUTE_ME_GET, 200, 700);
-    metrics_observe_request(HDF_ROUTE_ME_GET, 401, 100);
-    metrics_observe_request(HDF_ROUTE_API_KEY_UPDATE, 418, 100); /* not in the table: "other" */
-    metrics_observe_request(HDF_ROUTE__COUNT, 404, 10);
-    metrics_observe_request((hdf_route_id_t)1000, 405, 10); /* out of range: unmatched too */
+    metrics_observe_request(HDF_ROUTE_ME_GET, 200, 500, 1, 1);
+    metrics_observe_request(HDF_ROUTE_ME_GET, 200, 700, 0, 0);
+    metrics_observe_request(HDF_ROUTE_ME_GET, 401, 100, 2, 5);
+    metrics_observe_request(HDF_ROUTE_API_KEY_UPDATE, 418, 100, 0, 0); /* not in the table: "other" */
+    metrics_observe_request(HDF_ROUTE__COUNT, 404, 10, 0, 0);
+    metrics_observe_request((hdf_route_id_t)1000, 405, 10, 0, 0); /* out of range: unmatched too */
     char *s = render();
     expect_line(s, "# TYPE hdf_http_requests_total counter");
     expect_line(s, "hdf_http_requests_total{route=\"/v1/me\",method=\"GET\",status=\"200\"} 2");
@@ -61,6 +61,10 @@ static void test_counter_lines(void **state)
     expect_line(s, "hdf_http_requests_total{route=\"/v1/api-keys/{id}\",method=\"PATCH\",status=\"other\"} 1");
     expect_line(s, "hdf_http_requests_total{route=\"unmatched\",method=\"\",status=\"404\"} 1");
     expect_line(s, "hdf_http_requests_total{route=\"unmatched\",method=\"\",status=\"405\"} 1");
+    /* round trips and statements add up per route; routes without any have no series */
+    expect_line(s, "hdf_db_round_trips_total{route=\"/v1/me\",method=\"GET\"} 3");
+    expect_line(s, "hdf_db_statements_total{route=\"/v1/me\",method=\"GET\"} 6");
+    expect_no(s, "hdf_db_round_trips_total{route=\"unmatched\"");
     /* routes never requested have no series */
     expect_no(s, "route=\"/healthz\"");
     expect_no(s, "status=\"500\"");
@@ -73,7 +77,7 @@ static void test_histogram_cumulative(void **state)
     /* 1000 us is exactly the .001 bound (le is inclusive); 1001 is past it */
     static const uint64_t us[] = {500, 1000, 1001, 2500000, 3000000};
     for (size_t i = 0; i < sizeof(us) / sizeof(us[0]); i++)
-        metrics_observe_request(HDF_ROUTE_HEALTHZ, 200, us[i]);
+        metrics_observe_request(HDF_ROUTE_HEALTHZ, 200, us[i], 0, 0);
     char *s = render();
 #define L(le, n) "hdf_http_request_duration_seconds_bucket{route=\"/healthz\",method=\"GET\",le=\"" le "\"} " #n
     expect_line(s, "# TYPE hdf_http_request_duration_seconds histogram");
@@ -175,7 +179,7 @@ static void test_every_series_well_formed(void **state)
     static const int statuses[] = {200, 201, 204, 304, 400, 401, 403, 404, 405, 409, 412, 413, 415, 422, 429, 500, 503, 504, 299};
     for (int r = 0; r <= HDF_ROUTE__COUNT; r++)
         for (size_t k = 0; k < sizeof(statuses) / sizeof(statuses[0]); k++)
-            metrics_observe_request((hdf_route_id_t)r, statuses[k], (uint64_t)k * 150000);
+            metrics_observe_request((hdf_route_id_t)r, statuses[k], (uint64_t)k * 150000, 1, 2);
     metrics_add(&hdf_metrics.in_flight, -4); /* a gauge may go negative transiently */
     size_t len;
     char *s = metrics_render(&len);

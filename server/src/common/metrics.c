@@ -21,7 +21,7 @@ static int status_slot(int status)
     return HDF_METRICS_NSTATUS - 1; /* "other" */
 }
 
-void metrics_observe_request(hdf_route_id_t route, int status, uint64_t duration_us)
+void metrics_observe_request(hdf_route_id_t route, int status, uint64_t duration_us, uint32_t round_trips, uint32_t statements)
 {
     struct hdf_route_metrics *rm = &hdf_metrics.routes[route <= HDF_ROUTE__COUNT ? route : HDF_ROUTE__COUNT];
     metrics_inc(&rm->by_status[status_slot(status)]);
@@ -30,6 +30,8 @@ void metrics_observe_request(hdf_route_id_t route, int status, uint64_t duration
         b++;
     metrics_inc(&rm->latency_bucket[b]);
     atomic_fetch_add_explicit(&rm->latency_sum_us, duration_us, memory_order_relaxed);
+    atomic_fetch_add_explicit(&rm->db_round_trips, round_trips, memory_order_relaxed);
+    atomic_fetch_add_explicit(&rm->db_statements, statements, memory_order_relaxed);
 }
 
 struct out {
@@ -117,6 +119,21 @@ static void render_latency(struct out *o)
     }
 }
 
+/* Round trips (and statements: a pipeline sends several in one) to the database per route, so
+ * round trips per request = this / hdf_http_requests_total (docs/architecture.md has the table). */
+static void render_db_counter(struct out *o, const char *name, const char *help, size_t offset)
+{
+    char labels[160];
+    emit(o, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+    for (int r = 0; r <= HDF_ROUTE__COUNT; r++) {
+        uint64_t v = load((atomic_uint_fast64_t *)((char *)&hdf_metrics.routes[r] + offset));
+        if (v == 0)
+            continue;
+        route_labels(r, labels, sizeof(labels));
+        emit(o, "%s{%s} %ju\n", name, labels, (uintmax_t)v);
+    }
+}
+
 static void render_gauge(struct out *o, const char *name, const char *help, const char *type, int64_t v)
 {
     emit(o, "# HELP %s %s\n# TYPE %s %s\n%s %jd\n", name, help, name, type, name, (intmax_t)v);
@@ -129,6 +146,10 @@ char *metrics_render(size_t *len)
         abort();
     render_requests(&o);
     render_latency(&o);
+    render_db_counter(&o, "hdf_db_round_trips_total", "Database round trips made to answer requests, by route.",
+                      offsetof(struct hdf_route_metrics, db_round_trips));
+    render_db_counter(&o, "hdf_db_statements_total", "Database statements sent to answer requests, by route.",
+                      offsetof(struct hdf_route_metrics, db_statements));
     render_gauge(&o, "hdf_http_in_flight", "Requests being processed.", "gauge", gauge(&hdf_metrics.in_flight));
     render_gauge(&o, "hdf_db_pool_connections", "Database connections configured (all threads).", "gauge",
                  gauge(&hdf_metrics.db_conns_total));

@@ -17,6 +17,7 @@ struct hdf_route_metrics {
     atomic_uint_fast64_t by_status[HDF_METRICS_NSTATUS];
     atomic_uint_fast64_t latency_bucket[HDF_METRICS_NBUCKETS]; /* non-cumulative; rendered cumulative */
     atomic_uint_fast64_t latency_sum_us;
+    atomic_uint_fast64_t db_round_trips, db_statements; /* sent to answer this route's requests */
 };
 
 struct hdf_metrics {
@@ -28,7 +29,8 @@ struct hdf_metrics {
 
 extern struct hdf_metrics hdf_metrics;
 
-void metrics_observe_request(hdf_route_id_t route, int status, uint64_t duration_us);
+/* One answered request: its status, duration and the database round trips and statements it took. */
+void metrics_observe_request(hdf_route_id_t route, int status, uint64_t duration_us, uint32_t round_trips, uint32_t statements);
 static inline void metrics_add(atomic_int_fast64_t *g, int64_t d)
 {
     atomic_fetch_add_explicit(g, d, memory_order_relaxed);

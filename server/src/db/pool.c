@@ -26,6 +26,7 @@ struct hdf_db_conn {
     unsigned char prepared[HDF_STMT__COUNT];
     hdf_db_waiter_t *waiter;
     int in_query;
+    int pipeline_left; /* in pipeline mode: statements whose results are still to come */
     PGresult *result;
     uint64_t retry_at;
     uint32_t backoff_ms;
@@ -250,6 +251,42 @@ static void command_done(hdf_db_conn_t *c)
     PQclear(res);
 }
 
+/* Keeps the result a command's callback gets: outside a pipeline the first (a multi-statement
+ * simple query answers several), in a pipeline the last; an error always wins over success. */
+static void keep_result(hdf_db_conn_t *c, PGresult *r)
+{
+    ExecStatusType st = PQresultStatus(r);
+    int kept_failed = c->result != NULL && PQresultStatus(c->result) == PGRES_FATAL_ERROR;
+    int in_pipeline = PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF;
+    if (c->result == NULL || (!kept_failed && (st == PGRES_FATAL_ERROR || (in_pipeline && st != PGRES_PIPELINE_ABORTED)))) {
+        PQclear(c->result);
+        c->result = r;
+    } else {
+        PQclear(r);
+    }
+}
+
+/* In pipeline mode a NULL ends one statement's results and the sync point ends the command.
+ * Returns 1 when it dealt with r. */
+static int pipeline_step(hdf_db_conn_t *c, PGresult *r)
+{
+    if (r == NULL) {
+        if (c->pipeline_left > 0)
+            c->pipeline_left--;
+        return 1;
+    }
+    if (PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+        return 0;
+    PQclear(r);
+    if (!PQexitPipelineMode(c->pg)) {
+        conn_fail(c, PQerrorMessage(c->pg));
+        return 1;
+    }
+    c->in_query = 0;
+    command_done(c); /* may start the next command on this connection */
+    return 1;
+}
+
 static void conn_consume(hdf_db_conn_t *c)
 {
     if (!PQconsumeInput(c->pg)) {
@@ -258,20 +295,14 @@ static void conn_consume(hdf_db_conn_t *c)
     }
     while (c->in_query && c->pg != NULL && !PQisBusy(c->pg)) {
         PGresult *r = PQgetResult(c->pg);
+        if (PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF && pipeline_step(c, r))
+            continue;
         if (r == NULL) {
             c->in_query = 0;
             command_done(c); /* may start the next command on this connection */
             continue;
         }
-        /* keep the first result, or an error that follows it */
-        if (c->result == NULL) {
-            c->result = r;
-        } else if (PQresultStatus(r) == PGRES_FATAL_ERROR) {
-            PQclear(c->result);
-            c->result = r;
-        } else {
-            PQclear(r);
-        }
+        keep_result(c, r);
     }
     PGnotify *n;
     while (c->pg != NULL && (n = PQnotifies(c->pg)) != NULL)
@@ -476,30 +507,54 @@ int db_pool_acquire_idle(hdf_db_pool_t *p, hdf_db_waiter_t *w, hdf_db_acquire_cb
     return 0;
 }
 
-void db_query(hdf_db_waiter_t *w, enum hdf_stmt stmt, const char *const *params, const int *lengths, hdf_db_result_cb cb)
+static int send_step(hdf_db_conn_t *c, const struct hdf_db_step *step)
+{
+    const struct hdf_statement *s = &hdf_statements[step->stmt];
+    int formats[HDF_STMT_MAX_PARAMS] = {0};
+    if (s->nparams > HDF_STMT_MAX_PARAMS)
+        abort(); /* a statement in statements.c with more parameters than this: a programming error */
+    for (int i = 0; step->lengths != NULL && i < s->nparams; i++)
+        formats[i] = step->lengths[i] > 0;
+    return c->prepared[step->stmt] ? PQsendQueryPrepared(c->pg, s->name, s->nparams, step->params, step->lengths, formats, 0)
+                                   : PQsendQueryParams(c->pg, s->sql, s->nparams, NULL, step->params, step->lengths, formats, 0);
+}
+
+/* One sync point after the last statement: a failure aborts the rest, and one round trip
+ * carries them all. */
+static int send_pipeline(hdf_db_conn_t *c, const struct hdf_db_step *steps, int n)
+{
+    if (!PQenterPipelineMode(c->pg))
+        return 0;
+    for (int i = 0; i < n; i++)
+        if (!send_step(c, &steps[i]))
+            return 0;
+    c->pipeline_left = n;
+    return PQpipelineSync(c->pg);
+}
+
+void db_query_pipeline(hdf_db_waiter_t *w, const struct hdf_db_step *steps, int n, hdf_db_result_cb cb)
 {
     hdf_db_conn_t *c = w->conn;
-    const struct hdf_statement *s = &hdf_statements[stmt];
-    int formats[HDF_STMT_MAX_PARAMS] = {0};
-    int n = s->nparams;
-    if (n > HDF_STMT_MAX_PARAMS)
-        abort(); /* a statement in statements.c with more parameters than this: a programming error */
     w->on_result = cb;
     if (c == NULL) { /* the connection broke after it was lent */
         w->on_result = NULL;
         cb(w, NULL, HDF_E_UNAVAILABLE);
         return;
     }
-    for (int i = 0; lengths != NULL && i < n; i++)
-        formats[i] = lengths[i] > 0;
-    int ok = c->prepared[stmt] ? PQsendQueryPrepared(c->pg, s->name, s->nparams, params, lengths, formats, 0)
-                               : PQsendQueryParams(c->pg, s->sql, s->nparams, NULL, params, lengths, formats, 0);
-    if (!ok) {
+    w->round_trips++;
+    w->statements += (uint32_t)n;
+    if (!(n == 1 ? send_step(c, steps) : send_pipeline(c, steps, n))) {
         conn_send_failed(c);
         return;
     }
     c->in_query = 1;
     conn_flush(c);
+}
+
+void db_query(hdf_db_waiter_t *w, enum hdf_stmt stmt, const char *const *params, const int *lengths, hdf_db_result_cb cb)
+{
+    const struct hdf_db_step step = {stmt, params, lengths};
+    db_query_pipeline(w, &step, 1, cb);
 }
 
 void db_release(hdf_db_waiter_t *w)

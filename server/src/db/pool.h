@@ -30,6 +30,14 @@ struct hdf_db_waiter {
     hdf_db_acquire_cb on_acquire;
     hdf_db_result_cb on_result;
     uint64_t enqueued_at;
+    uint32_t round_trips, statements; /* sent on behalf of this waiter (metrics: per route) */
+};
+
+/* One statement of a pipeline: params as for db_query. */
+struct hdf_db_step {
+    enum hdf_stmt stmt;
+    const char *const *params;
+    const int *lengths;
 };
 
 hdf_db_pool_t *db_pool_create(h2o_loop_t *loop, const struct hdf_config *cfg);
@@ -48,6 +56,10 @@ int db_pool_acquire_idle(hdf_db_pool_t *pool, hdf_db_waiter_t *w, hdf_db_acquire
 /* Sends a prepared statement on the held connection; on_result runs when its result is complete.
  * params are text, except those with a non-zero length in lengths, sent as binary. */
 void db_query(hdf_db_waiter_t *w, enum hdf_stmt stmt, const char *const *params, const int *lengths, hdf_db_result_cb cb);
+/* Sends n statements in one round trip (libpq pipeline mode, one sync point): on_result runs once,
+ * with the first failed statement's result, or else the last statement's. A failure skips the
+ * statements after it (in a transaction, which is then aborted). */
+void db_query_pipeline(hdf_db_waiter_t *w, const struct hdf_db_step *steps, int n, hdf_db_result_cb cb);
 /* Returns the connection to the pool (rolling back a transaction left open). */
 void db_release(hdf_db_waiter_t *w);
 /* The waiter's owner is going away: forget it wherever it is (queue or connection). */

@@ -524,7 +524,8 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
                               2},
     /* $1 ws, $2 ticket, $3 the new fields (hdf_ticket_fields form), $4 actor type, $5 actor id,
      * $6 source, $7 request id. One version and one audit entry for the whole effective change;
-     * the caller only sends it when something changed. team/assignee must be the workspace's. */
+     * the caller only sends it when something changed. team/assignee must be the workspace's.
+     * Answers (team ok, agent ok, version, composite view without internal notes). */
     [HDF_STMT_TICKET_UPDATE] =
         {"ticket_update",
          "WITH n AS (SELECT $3::jsonb AS f), chk AS (SELECT"
@@ -540,7 +541,9 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
          " a AS (INSERT INTO audit_log (workspace_id, object_type, object_id, version, actor_type, actor_id, source, request_id,"
          " changes) SELECT $1, 'ticket', u.id, u.version, $4, $5, $6, $7, hdf_changes(hdf_ticket_fields(ROW(old.*)::tickets),"
          " hdf_ticket_fields(ROW(u.*)::tickets)) FROM u, old)"
-         " SELECT chk.team_ok, chk.agent_ok, u.version FROM chk LEFT JOIN u ON true",
+         " SELECT chk.team_ok, chk.agent_ok, u.version, hdf_ticket_json(ROW(u.*)::tickets, c, (SELECT json_agg("
+         "hdf_message_json(m) ORDER BY m.id) FROM messages m WHERE m.ticket_id = u.id AND NOT m.internal))::text"
+         " FROM chk LEFT JOIN u ON true LEFT JOIN customers c ON c.id = u.customer_id",
          7},
     /* $1 ws, $2 ticket, $3 author type, $4 author id, $5 internal, $6 sanitized body */
     [HDF_STMT_MESSAGE_CREATE] = {"message_create",

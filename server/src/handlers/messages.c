@@ -27,17 +27,12 @@ static void on_message(struct hdf_req *r, PGresult *res)
     request_commit_respond(r, 201, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
 }
 
-static void on_lock_timeout(struct hdf_req *r, PGresult *res)
-{
-    struct message_ctx *c = r->handler_data;
-    (void)res;
-    const char *params[] = {c->ws, c->id, c->author_type, c->acting > 0 ? c->author : NULL, c->internal, c->html};
-    request_query(r, HDF_STMT_MESSAGE_CREATE, params, NULL, on_message);
-}
-
 static void message_begun(struct hdf_req *r)
 {
-    ticket_txn_lock_timeout(r, on_lock_timeout);
+    struct message_ctx *c = r->handler_data;
+    const char *params[] = {c->ws, c->id, c->author_type, c->acting > 0 ? c->author : NULL, c->internal, c->html};
+    request_txn_lock_timeout(r);
+    request_query(r, HDF_STMT_MESSAGE_CREATE, params, NULL, on_message);
 }
 
 void message_create(struct hdf_req *r)

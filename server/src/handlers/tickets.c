@@ -286,13 +286,14 @@ static void on_patch_view(struct hdf_req *r, PGresult *res)
     request_commit_respond(r, 200, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
 }
 
+/* The update statement answers with the view (columns 2 and 3, as TICKET_GET's 0 and 1). */
 static void on_updated(struct hdf_req *r, PGresult *res)
 {
-    struct patch_ctx *c = r->handler_data;
     hdf_field_errors_t fe = {0};
     if (id_not_found(r, res, &fe))
         return;
-    query_view(r, c->id, 0, on_patch_view);
+    view_headers(r, 200, 0, strtoll(PQgetvalue(res, 0, 2), NULL, 10));
+    request_commit_respond(r, 200, PQgetvalue(res, 0, 3), (size_t)PQgetlength(res, 0, 3));
 }
 
 static void patch_write(struct hdf_req *r)
@@ -351,28 +352,16 @@ static void on_locked(struct hdf_req *r, PGresult *res)
         patch_write(r);
 }
 
-static void on_lock_timeout_set(struct hdf_req *r, PGresult *res)
+/* BEGIN, SET LOCAL lock_timeout and the row lock go out as one round trip. */
+static void patch_begun(struct hdf_req *r)
 {
     struct patch_ctx *c = r->handler_data;
     char ws[24], ids[24];
-    (void)res;
     ws_text(r, ws);
     snprintf(ids, sizeof(ids), "%lld", (long long)c->id);
     const char *params[] = {ws, ids};
+    request_txn_lock_timeout(r);
     request_query(r, HDF_STMT_TICKET_LOCK, params, NULL, on_locked);
-}
-
-void ticket_txn_lock_timeout(struct hdf_req *r, hdf_query_done_fn then)
-{
-    char ms[16];
-    snprintf(ms, sizeof(ms), "%d", r->worker->cfg->lock_timeout_ms);
-    const char *params[] = {ms};
-    request_query(r, HDF_STMT_LOCK_TIMEOUT, params, NULL, then);
-}
-
-static void patch_begun(struct hdf_req *r)
-{
-    ticket_txn_lock_timeout(r, on_lock_timeout_set);
 }
 
 /* If-Match: "<version>" (or W/"<version>", or a bare number); -1 when absent or "*" (any current

@@ -47,7 +47,7 @@ static void request_hash(struct hdf_req *r, unsigned char out[32])
     EVP_MD_CTX_free(c);
 }
 
-static void send_claim(hdf_db_waiter_t *w);
+static void send_claim(struct hdf_req *r);
 
 static void respond_in_flight(struct hdf_req *r)
 {
@@ -90,7 +90,7 @@ static void on_claim(hdf_db_waiter_t *w, PGresult *res, hdf_error_t err)
     }
     if (PQntuples(res) == 0) { /* the key was committed after this statement's snapshot: ask again */
         if (++r->idem.attempts < IDEM_CLAIM_ATTEMPTS)
-            send_claim(w);
+            send_claim(r);
         else
             respond_in_flight(r);
         return;
@@ -112,21 +112,20 @@ static void on_claim(hdf_db_waiter_t *w, PGresult *res, hdf_error_t err)
         replay(r, res);
 }
 
-static void send_claim(hdf_db_waiter_t *w)
+static void send_claim(struct hdf_req *r)
 {
-    struct hdf_req *r = req_of(w);
     char ws[24];
     snprintf(ws, sizeof(ws), "%lld", (long long)r->auth.workspace_id);
     const char *params[] = {ws, r->idem.key, (const char *)r->idem.hash, r->idem.token};
     const int lengths[] = {0, 0, (int)sizeof(r->idem.hash), 0};
-    db_query(w, HDF_STMT_IDEM_CLAIM, params, lengths, on_claim);
+    request_send(r, HDF_STMT_IDEM_CLAIM, params, lengths, on_claim);
 }
 
 /* The claim is the transaction's first statement: when the request fails, its client goes away,
  * its connection breaks or its server dies, the rollback releases the key with everything else. */
 static void claim_begun(struct hdf_req *r)
 {
-    send_claim(&r->db);
+    send_claim(r);
 }
 
 void idem_begin(struct hdf_req *r, void (*next)(struct hdf_req *r))

@@ -72,7 +72,7 @@ static void observe(h2o_req_t *req, const char *rid)
                 (double)(now.tv_usec - req->timestamps.request_begin_at.tv_usec) / 1e3;
     if (req->timestamps.request_begin_at.tv_sec == 0 || ms < 0)
         ms = 0;
-    metrics_observe_request(m.route, req->res.status, (uint64_t)(ms * 1000));
+    metrics_observe_request(m.route, req->res.status, (uint64_t)(ms * 1000), 0, 0);
     struct hdf_request_log line = {.request_id = rid,
                                    .method = router_method_name(method),
                                    .route = m.route < HDF_ROUTE__COUNT ? hdf_routes[m.route].tmpl : "unmatched",

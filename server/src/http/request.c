@@ -254,31 +254,16 @@ static void on_txn_done(hdf_db_waiter_t *w, PGresult *res, hdf_error_t err)
     r->txn_then(r);
 }
 
-static void on_txn_begun(hdf_db_waiter_t *w, PGresult *res, hdf_error_t err)
-{
-    struct hdf_req *r = H2O_STRUCT_FROM_MEMBER(struct hdf_req, db, w);
-    r->in_txn = err == HDF_OK && db_error_from_result(res) == HDF_OK;
-    on_txn_done(w, res, err);
-}
-
-static void on_txn_conn(hdf_db_waiter_t *w, hdf_error_t err)
-{
-    struct hdf_req *r = H2O_STRUCT_FROM_MEMBER(struct hdf_req, db, w);
-    if (err != HDF_OK) {
-        respond_problem(r, err, "the database is unavailable; retry shortly", NULL);
-        return;
-    }
-    db_query(w, HDF_STMT_BEGIN, NULL, NULL, on_txn_begun);
-}
-
 void request_txn_begin(struct hdf_req *r, void (*then)(struct hdf_req *r))
 {
-    r->txn_then = then;
-    if (r->in_txn) {
-        then(r);
-        return;
-    }
-    db_pool_acquire(r->worker->db, &r->db, on_txn_conn);
+    if (!r->in_txn)
+        r->txn_pending = 1;
+    then(r);
+}
+
+void request_txn_lock_timeout(struct hdf_req *r)
+{
+    r->lock_timeout_pending = 1;
 }
 
 static void on_committed(hdf_db_waiter_t *w, PGresult *res, hdf_error_t err)
@@ -306,7 +291,9 @@ void request_commit_respond(struct hdf_req *r, int status, const char *json, siz
 void request_txn_commit(struct hdf_req *r, void (*then)(struct hdf_req *r))
 {
     r->txn_then = then;
-    if (r->idem.state == HDF_IDEM_CLAIMED) { /* idem_finish commits with the stored response */
+    if (r->idem.state == HDF_IDEM_CLAIMED || (r->txn_pending && !r->in_txn)) {
+        /* idem_finish commits with the stored response; a BEGIN never sent has nothing to commit */
+        r->txn_pending = 0;
         then(r);
         return;
     }
@@ -373,21 +360,41 @@ static void on_query_result(hdf_db_waiter_t *w, PGresult *res, hdf_error_t err)
     done(r, res);
 }
 
-static void on_query_conn(hdf_db_waiter_t *w, hdf_error_t err)
+/* Sends the request's statement, after BEGIN and SET LOCAL lock_timeout when they are pending,
+ * in one round trip. */
+static void send_statement(struct hdf_req *r)
+{
+    char ms[16];
+    const char *lt[] = {ms};
+    struct hdf_db_step steps[3];
+    int n = 0;
+    if (r->txn_pending)
+        steps[n++] = (struct hdf_db_step){HDF_STMT_BEGIN, NULL, NULL};
+    if (r->lock_timeout_pending) {
+        snprintf(ms, sizeof(ms), "%d", r->worker->cfg->lock_timeout_ms);
+        steps[n++] = (struct hdf_db_step){HDF_STMT_LOCK_TIMEOUT, lt, NULL};
+    }
+    steps[n++] = (struct hdf_db_step){r->query_stmt, (const char *const *)r->query_params, r->query_lengths};
+    r->in_txn |= r->txn_pending;
+    r->txn_pending = r->lock_timeout_pending = 0;
+    db_query_pipeline(&r->db, steps, n, r->send_cb);
+}
+
+static void on_send_conn(hdf_db_waiter_t *w, hdf_error_t err)
 {
     struct hdf_req *r = req_of_waiter(w);
     if (err != HDF_OK) {
         respond_problem(r, err, "the database is unavailable; retry shortly", NULL);
         return;
     }
-    db_query(w, r->query_stmt, (const char *const *)r->query_params, r->query_lengths, on_query_result);
+    send_statement(r);
 }
 
-void request_query(struct hdf_req *r, enum hdf_stmt stmt, const char *const *params, const int *lengths, hdf_query_done_fn done)
+void request_send(struct hdf_req *r, enum hdf_stmt stmt, const char *const *params, const int *lengths, hdf_db_result_cb cb)
 {
     int n = hdf_statements[stmt].nparams;
     r->query_stmt = stmt;
-    r->query_done = done;
+    r->send_cb = cb;
     r->query_params = h2o_mem_alloc_pool(&r->req->pool, sizeof(char *) * (size_t)(n + 1));
     r->query_lengths = h2o_mem_alloc_pool(&r->req->pool, sizeof(int) * (size_t)(n + 1));
     for (int i = 0; i < n; i++) {
@@ -403,9 +410,15 @@ void request_query(struct hdf_req *r, enum hdf_stmt stmt, const char *const *par
         }
     }
     if (r->in_txn && r->db.conn != NULL)
-        on_query_conn(&r->db, HDF_OK);
+        send_statement(r);
     else
-        db_pool_acquire(r->worker->db, &r->db, on_query_conn);
+        db_pool_acquire(r->worker->db, &r->db, on_send_conn);
+}
+
+void request_query(struct hdf_req *r, enum hdf_stmt stmt, const char *const *params, const int *lengths, hdf_query_done_fn done)
+{
+    r->query_done = done;
+    request_send(r, stmt, params, lengths, on_query_result);
 }
 
 int64_t request_path_id(struct hdf_req *r, size_t i, const char *field)

@@ -52,10 +52,13 @@ struct hdf_req {
         int status;
         const char *json;
         size_t len;
-    } committed;             /* request_commit_respond's answer, held until COMMIT */
-    const char *handler_str; /* a handler's own constant across its callbacks (a list's cursor kind, say) */
-    int in_txn;              /* db holds a connection inside BEGIN (a transaction or an Idempotency-Key) */
-    int64_t acting_agent_id; /* X-Acting-Agent-Id, checked: 0 when absent */
+    } committed;              /* request_commit_respond's answer, held until COMMIT */
+    const char *handler_str;  /* a handler's own constant across its callbacks (a list's cursor kind, say) */
+    int in_txn;               /* db holds a connection inside BEGIN (a transaction or an Idempotency-Key) */
+    int txn_pending;          /* request_txn_begin: BEGIN goes out with the next statement */
+    int lock_timeout_pending; /* request_txn_lock_timeout: so does SET LOCAL lock_timeout */
+    hdf_db_result_cb send_cb; /* request_send's callback */
+    int64_t acting_agent_id;  /* X-Acting-Agent-Id, checked: 0 when absent */
     struct hdf_idem idem;
 };
 
@@ -75,6 +78,11 @@ char *request_strdup(struct hdf_req *r, const char *s);
  * params (and lengths: non-zero for binary parameters) are copied, so they may live on the stack. */
 void request_query(struct hdf_req *r, enum hdf_stmt stmt, const char *const *params, const int *lengths, hdf_query_done_fn done);
 
+/* The primitive under request_query: sends stmt with what the request queued before it (BEGIN,
+ * SET LOCAL lock_timeout) in one round trip, acquiring a connection first unless the request holds
+ * one in its transaction; cb gets the statement's result, or the first failure's. */
+void request_send(struct hdf_req *r, enum hdf_stmt stmt, const char *const *params, const int *lengths, hdf_db_result_cb cb);
+
 /* Who the audit log names for this request: the acting agent (source agent) or the key (api). */
 const char *request_actor_type(const struct hdf_req *r);
 int64_t request_actor_id(const struct hdf_req *r);
@@ -82,9 +90,13 @@ const char *request_source(const struct hdf_req *r);
 
 /* A transaction on one connection for the statements that follow (request_query uses it). Under
  * an Idempotency-Key the request already runs in one: begin does nothing more, and commit is left
- * to the response, which stores the key in the same transaction. then(r) runs when it is open /
+ * to the response, which stores the key in the same transaction. BEGIN is not a round trip of its
+ * own: it is pipelined with the next statement, so then(r) runs at once. commit's then(r) runs once
  * committed; database failures are answered. */
 void request_txn_begin(struct hdf_req *r, void (*then)(struct hdf_req *r));
+/* Bounds this transaction's row-lock waits by HDF_LOCK_TIMEOUT_MS (a failed wait is 409
+ * lock_timeout); sent with the next statement, like BEGIN. */
+void request_txn_lock_timeout(struct hdf_req *r);
 void request_txn_commit(struct hdf_req *r, void (*then)(struct hdf_req *r));
 /* Commits, then answers status with the JSON (copied now; headers added before are kept). */
 void request_commit_respond(struct hdf_req *r, int status, const char *json, size_t len);

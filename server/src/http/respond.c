@@ -80,7 +80,7 @@ static int start(struct hdf_req *r, int status, const char *content_type)
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, "X-Request-Id", r->request_id,
                           strlen(r->request_id));
     int64_t dur_ns = time_mono_ns() - r->started_ns;
-    metrics_observe_request(r->match.route, status, (uint64_t)(dur_ns / 1000));
+    metrics_observe_request(r->match.route, status, (uint64_t)(dur_ns / 1000), r->db.round_trips, r->db.statements);
     struct hdf_request_log line = {.request_id = r->request_id,
                                    .key_id = r->authenticated ? r->auth.key_id : 0,
                                    .method = router_method_name(r->method),
