@@ -103,8 +103,11 @@ static void *worker_main(void *arg)
     w->tick.cb = on_tick;
     h2o_timeout_link(w->loop, &w->tick_timeout, &w->tick);
 
-    while (!w->done)
+    log_batch_start();
+    while (!w->done) {
         h2o_evloop_run(w->loop, INT32_MAX);
+        log_flush();
+    }
 
     /* Connections still open here are idle keep-alives or abandoned requests; the process exits
      * next, which closes them. The pool is closed so Postgres sees a clean disconnect. */
@@ -112,6 +115,7 @@ static void *worker_main(void *arg)
     w->db = NULL;
     auth_cache_destroy(w->auth_cache);
     w->auth_cache = NULL;
+    log_flush();
     return NULL;
 }
 

@@ -29,5 +29,9 @@ struct hdf_request_log {
 /* Formats a request line into buf (exposed for tests); returns its length. */
 size_t log_format_request(const struct hdf_request_log *r, char *buf, size_t bufsz);
 void log_request(const struct hdf_request_log *r);
+/* Worker threads: from now on this thread's request lines are batched until log_flush (called after
+ * every event-loop iteration and before the thread ends). */
+void log_batch_start(void);
+void log_flush(void);
 
 #endif
