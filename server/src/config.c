@@ -2,6 +2,7 @@
  * config.c: environment -> struct hdf_config, validated once. Each variable has a default; each
  * bad value is reported with its name so an operator knows what to fix.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,12 @@ const char config_help_text[] =
     "  HDF_SHUTDOWN_TIMEOUT_MS   how long SIGTERM waits for in-flight requests (default 10000)\n"
     "  HDF_AUTH_CACHE_MS         how long a key lookup is reused; bounds revocation lag (default 1000, max 1000)\n"
     "  HDF_LOG_LEVEL             debug|info|warn|error (default info)\n"
-    "  HDF_SECRET_KEY            64 hex characters; encrypts secrets at rest (optional until webhooks)\n";
+    "  HDF_SECRET_KEY            64 hex characters; encrypts secrets at rest (optional until webhooks)\n"
+    "  HDF_RATE_LIMIT_<CATEGORY> <limit>/<window seconds> or off, per API key; categories TICKET_CREATE (300/60),\n"
+    "                            TICKET_UPDATE (600/60), CUSTOMER (600/60), READ (1200/60), ADMIN (120/60)\n"
+    "  HDF_SOFT_THROTTLE_AFTER_S   seconds a workspace may stay over its limits before soft-throttle (default 600)\n"
+    "  HDF_SOFT_THROTTLE_DELAY_MS  delay added to a throttled workspace's requests (default 250; 0 disables)\n"
+    "  HDF_SOFT_THROTTLE_RECOVER_S seconds under its limits that end a throttle (default 60)\n";
 
 struct getter {
     config_getenv_fn get;
@@ -170,6 +176,55 @@ static int load_numbers(struct getter *g, struct hdf_config *c)
     return 0;
 }
 
+int config_parse_rate_limit(const char *s, struct hdf_rate_limit *out)
+{
+    if (strcasecmp(s, "off") == 0) {
+        *out = (struct hdf_rate_limit){0, 0};
+        return 0;
+    }
+    const char *slash = strchr(s, '/');
+    char limit[16];
+    if (slash == NULL || (size_t)(slash - s) >= sizeof(limit))
+        return -1;
+    memcpy(limit, s, (size_t)(slash - s));
+    limit[slash - s] = '\0';
+    const char *e1 = NULL, *e2 = NULL;
+    long long l = strtonum(limit, 1, 1000000000, &e1), w = strtonum(slash + 1, 1, 86400, &e2);
+    if (e1 != NULL || e2 != NULL)
+        return -1;
+    *out = (struct hdf_rate_limit){l, w};
+    return 0;
+}
+
+static int load_rate_limits(struct getter *g, struct hdf_config *c)
+{
+    static const struct hdf_rate_limit defaults[HDF_RL__COUNT] = {
+        [HDF_RL_TICKET_CREATE] = {300, 60}, [HDF_RL_TICKET_UPDATE] = {600, 60}, [HDF_RL_CUSTOMER] = {600, 60},
+        [HDF_RL_READ] = {1200, 60},         [HDF_RL_ADMIN] = {120, 60},
+    };
+    for (int i = 0; i < HDF_RL__COUNT; i++) {
+        char name[64];
+        snprintf(name, sizeof(name), "HDF_RATE_LIMIT_%s", hdf_rl_category_names[i]);
+        for (char *p = name; *p != '\0'; p++)
+            *p = (char)toupper((unsigned char)*p);
+        const char *v = g->get(name);
+        c->rate_limits[i] = defaults[i];
+        if (v != NULL && *v != '\0' && config_parse_rate_limit(v, &c->rate_limits[i]) != 0)
+            return fail(g, name, "must be <limit>/<window seconds> (limit 1 to 1000000000, window 1 to 86400) or off", v);
+    }
+    long long n;
+    if (get_int(g, "HDF_SOFT_THROTTLE_AFTER_S", 0, 86400, 600, &n) != 0)
+        return -1;
+    c->soft_throttle_after_s = (int)n;
+    if (get_int(g, "HDF_SOFT_THROTTLE_DELAY_MS", 0, 10000, 250, &n) != 0)
+        return -1;
+    c->soft_throttle_delay_ms = (int)n;
+    if (get_int(g, "HDF_SOFT_THROTTLE_RECOVER_S", 1, 86400, 60, &n) != 0)
+        return -1;
+    c->soft_throttle_recover_s = (int)n;
+    return 0;
+}
+
 int config_load(struct hdf_config *c, config_getenv_fn get, char *err, size_t errlen)
 {
     struct getter g = {get, err, errlen};
@@ -181,7 +236,7 @@ int config_load(struct hdf_config *c, config_getenv_fn get, char *err, size_t er
     }
     c->database_url = strdup(url);
     if (load_listen(&g, c) != 0 || load_numbers(&g, c) != 0 || load_tls(&g, c) != 0 || load_log_level(&g, c) != 0 ||
-        load_secret_key(&g, c) != 0)
+        load_secret_key(&g, c) != 0 || load_rate_limits(&g, c) != 0)
         goto error;
     return 0;
 error:

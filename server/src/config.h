@@ -7,8 +7,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "ratelimit/category.h"
 
 enum hdf_log_level { HDF_LOG_DEBUG, HDF_LOG_INFO, HDF_LOG_WARN, HDF_LOG_ERROR };
+
+/* One category's default limit: limit requests per window_s seconds; limit 0 means off. */
+struct hdf_rate_limit {
+    int64_t limit, window_s;
+};
 
 struct hdf_config {
     char *database_url;
@@ -25,6 +31,8 @@ struct hdf_config {
     enum hdf_log_level log_level;
     unsigned char secret_key[32];
     int has_secret_key;
+    struct hdf_rate_limit rate_limits[HDF_RL__COUNT]; /* HDF_RATE_LIMIT_<CATEGORY> */
+    int soft_throttle_after_s, soft_throttle_delay_ms, soft_throttle_recover_s;
 };
 
 typedef const char *(*config_getenv_fn)(const char *name);
@@ -35,6 +43,9 @@ void config_free(struct hdf_config *c);
 
 /* "host:port" or "[v6]:port"; exposed for tests. */
 int config_parse_listen(const char *s, char **host, uint16_t *port);
+
+/* "<limit>/<window seconds>" (limit 1..1e9, window 1..86400) or "off"; exposed for tests. */
+int config_parse_rate_limit(const char *s, struct hdf_rate_limit *out);
 
 /* Text for --help: every variable, its default and meaning. */
 extern const char config_help_text[];

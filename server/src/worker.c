@@ -8,6 +8,7 @@
 #include "http/auth.h"
 #include "http/idempotency.h"
 #include "common/log.h"
+#include "ratelimit/limiter.h"
 
 #define WORKER_TICK_MS 100
 #define WORKER_ACCEPT_BATCH 16
@@ -69,6 +70,7 @@ static void on_tick(h2o_timeout_entry_t *entry)
 {
     struct hdf_worker *w = H2O_STRUCT_FROM_MEMBER(struct hdf_worker, tick, entry);
     db_pool_tick(w->db);
+    ratelimit_tick(w);
     if (w->index == 0 && !w->stopping && h2o_now(w->loop) >= w->next_purge_at)
         w->next_purge_at = h2o_now(w->loop) + (idem_purge_expired(w) == 0 ? WORKER_PURGE_EVERY_MS : WORKER_PURGE_RETRY_MS);
     if (!w->stopping && atomic_load(&shutdown_requested))
@@ -99,6 +101,7 @@ static void *worker_main(void *arg)
     h2o_socket_read_start(w->listener, on_accept);
     w->db = db_pool_create(w->loop, w->cfg);
     w->auth_cache = auth_cache_create();
+    w->ratelimit = ratelimit_create(w);
     h2o_timeout_init(w->loop, &w->tick_timeout, WORKER_TICK_MS);
     w->tick.cb = on_tick;
     h2o_timeout_link(w->loop, &w->tick_timeout, &w->tick);
@@ -111,6 +114,8 @@ static void *worker_main(void *arg)
 
     /* Connections still open here are idle keep-alives or abandoned requests; the process exits
      * next, which closes them. The pool is closed so Postgres sees a clean disconnect. */
+    ratelimit_destroy(w->ratelimit);
+    w->ratelimit = NULL;
     db_pool_destroy(w->db);
     w->db = NULL;
     auth_cache_destroy(w->auth_cache);

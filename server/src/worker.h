@@ -9,9 +9,11 @@
 #include <pthread.h>
 #include <h2o.h>
 #include "config.h"
+#include "db/chore.h"
 #include "db/pool.h"
 
 struct hdf_auth_cache;
+struct hdf_ratelimit;
 
 struct hdf_worker {
     int index;
@@ -26,11 +28,11 @@ struct hdf_worker {
     h2o_socket_t *listener;
     hdf_db_pool_t *db;
     struct hdf_auth_cache *auth_cache;
+    struct hdf_ratelimit *ratelimit;
     h2o_timeout_t tick_timeout;
     h2o_timeout_entry_t tick;
     int64_t in_flight;
-    hdf_db_waiter_t purge; /* housekeeping queries (worker 0) */
-    int purge_busy;
+    struct hdf_db_chore idem_purge; /* housekeeping (worker 0) */
     uint64_t next_purge_at;
     uint64_t shutdown_deadline;
     int stopping, done;

@@ -23,6 +23,8 @@ import hdf  # noqa: E402
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
 MAIN = {'server': None}
+RATE_LIMIT_CATEGORIES = ('TICKET_CREATE', 'TICKET_UPDATE', 'CUSTOMER', 'READ', 'ADMIN')
+GENEROUS_RATE_LIMIT = '1000000/60'
 
 
 def pytest_configure(config):
@@ -77,6 +79,8 @@ def base_server_env(pg, port, host='127.0.0.1'):
         'HDF_THREADS': '2',
         'HDF_SECRET_KEY': hdf.SECRET_KEY,
         'HDF_SHUTDOWN_TIMEOUT_MS': '5000',
+        # Generous limits: many tests share a few keys. test_rate_limits.py starts its own servers.
+        **{f'HDF_RATE_LIMIT_{c}': GENEROUS_RATE_LIMIT for c in RATE_LIMIT_CATEGORIES},
     }
 
 

@@ -139,6 +139,23 @@ static void render_gauge(struct out *o, const char *name, const char *help, cons
     emit(o, "# HELP %s %s\n# TYPE %s %s\n%s %jd\n", name, help, name, type, name, (intmax_t)v);
 }
 
+static void render_rate_limits(struct out *o)
+{
+    emit(o, "# HELP hdf_rate_limit_rejections_total Requests answered 429 rate_limited, by category.\n"
+            "# TYPE hdf_rate_limit_rejections_total counter\n");
+    for (int c = 0; c < HDF_RL__COUNT; c++)
+        emit(o, "hdf_rate_limit_rejections_total{category=\"%s\"} %ju\n", hdf_rl_category_names[c],
+             (uintmax_t)load(&hdf_metrics.rl_rejections[c]));
+    render_gauge(o, "hdf_rate_limit_throttled_requests_total", "Requests delayed by soft-throttle.", "counter",
+                 (int64_t)load(&hdf_metrics.rl_throttled_requests));
+    render_gauge(o, "hdf_rate_limit_throttle_starts_total", "Times a workspace was put in soft-throttle.", "counter",
+                 (int64_t)load(&hdf_metrics.rl_throttle_starts));
+    render_gauge(o, "hdf_rate_limit_throttled_workspaces", "Workspaces in soft-throttle now (this process).", "gauge",
+                 gauge(&hdf_metrics.rl_throttled_workspaces));
+    render_gauge(o, "hdf_rate_limit_lease_statements_total", "Permit lease (and return) statements sent to the database.",
+                 "counter", (int64_t)load(&hdf_metrics.rl_lease_statements));
+}
+
 char *metrics_render(size_t *len)
 {
     struct out o = {malloc(16384), 0, 16384};
@@ -162,6 +179,7 @@ char *metrics_render(size_t *len)
     render_gauge(&o, "hdf_db_reconnects_total", "Database connection attempts after a failure.", "counter",
                  (int64_t)load(&hdf_metrics.db_reconnects));
     render_gauge(&o, "hdf_auth_failures_total", "Requests answered 401.", "counter", (int64_t)load(&hdf_metrics.auth_failures));
+    render_rate_limits(&o);
     emit(&o, "# HELP hdf_build_info Build information.\n# TYPE hdf_build_info gauge\nhdf_build_info{version=\"%s\"} 1\n",
          HDF_VERSION);
     *len = o.len;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "http/router.h"
+#include "ratelimit/category.h"
 
 #define HDF_METRICS_NSTATUS 19
 #define HDF_METRICS_NBUCKETS 12
@@ -25,6 +26,10 @@ struct hdf_metrics {
     atomic_int_fast64_t in_flight;
     atomic_int_fast64_t db_conns_total, db_conns_connected, db_in_use, db_waiting;
     atomic_uint_fast64_t db_rejected, db_reconnects, auth_failures;
+    /* rate limits (ratelimit/) */
+    atomic_uint_fast64_t rl_rejections[HDF_RL__COUNT];
+    atomic_uint_fast64_t rl_throttled_requests, rl_throttle_starts, rl_lease_statements;
+    atomic_int_fast64_t rl_throttled_workspaces;
 };
 
 extern struct hdf_metrics hdf_metrics;

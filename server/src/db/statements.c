@@ -569,4 +569,12 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
     [HDF_STMT_TICKETS_UPDATED_ASC] = {"tickets_updated_asc", TICKETS_LIST("updated_at", ">", "ASC", "-infinity", "0"), 11},
     [HDF_STMT_TICKETS_UPDATED_DESC] = {"tickets_updated_desc",
                                        TICKETS_LIST("updated_at", "<", "DESC", "infinity", "9223372036854775807"), 11},
+    /* ---- rate limits (ratelimit/limiter.c; the arithmetic is in migrations/0005_rate_limits.sql) ---- */
+    /* $1 key, $2 workspace, $3 category, $4 default limit, $5 default window ms, $6 permits wanted,
+     * $7 window ms, $8 bucket and $9 count of unused permits given back: one statement per batch */
+    [HDF_STMT_RATE_LEASE] = {"rate_lease",
+                             "SELECT limit_count, window_ms, bucket, elapsed_ms, prev_count, curr_count, granted"
+                             " FROM hdf_rate_lease($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                             9},
+    [HDF_STMT_RATE_PURGE] = {"rate_purge", "SELECT hdf_rate_purge()", 0},
 };

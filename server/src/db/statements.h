@@ -57,6 +57,9 @@ enum hdf_stmt {
     HDF_STMT_TICKETS_CREATED_DESC,
     HDF_STMT_TICKETS_UPDATED_ASC,
     HDF_STMT_TICKETS_UPDATED_DESC,
+    /* rate limits (ratelimit/limiter.c) */
+    HDF_STMT_RATE_LEASE,
+    HDF_STMT_RATE_PURGE,
     HDF_STMT__COUNT
 };
 

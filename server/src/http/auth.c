@@ -10,6 +10,7 @@
 #include "http/respond.h"
 #include "http/token.h"
 #include "common/cidr.h"
+#include "ratelimit/limiter.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "db/sqlstate.h"
@@ -99,7 +100,7 @@ static void check_and_continue(struct hdf_req *r, const struct cache_entry *e)
                                 .workspace_slug = request_strdup(r, e->slug),
                                 .workspace_name = request_strdup(r, e->name),
                                 .expires_at = request_strdup(r, e->expires_at)};
-    request_after_auth(r);
+    ratelimit_admit(r);
 }
 
 static int64_t col_int(PGresult *res, int col, int64_t if_null)

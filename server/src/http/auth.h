@@ -12,7 +12,7 @@ struct hdf_auth_cache;
 struct hdf_auth_cache *auth_cache_create(void);
 void auth_cache_destroy(struct hdf_auth_cache *c);
 
-/* Authenticates r, then continues with request_after_auth(r) or answers 401/503. */
+/* Authenticates r, then continues with the rate limit (ratelimit_admit) or answers 401/503. */
 void auth_authenticate(struct hdf_req *r);
 
 #endif

@@ -252,33 +252,8 @@ int idem_finish(struct hdf_req *r, int status, const char *content_type, const c
 
 /* ---- housekeeping ---- */
 
-static void on_purged(hdf_db_waiter_t *w, PGresult *res, hdf_error_t err)
-{
-    struct hdf_worker *wk = H2O_STRUCT_FROM_MEMBER(struct hdf_worker, purge, w);
-    if (err == HDF_OK && db_error_from_result(res) == HDF_E_INTERNAL)
-        db_log_error("idem_purge", res);
-    db_release(w);
-    wk->purge_busy = 0;
-}
-
-static void on_purge_conn(hdf_db_waiter_t *w, hdf_error_t err)
-{
-    struct hdf_worker *wk = H2O_STRUCT_FROM_MEMBER(struct hdf_worker, purge, w);
-    if (err != HDF_OK) {
-        wk->purge_busy = 0;
-        return;
-    }
-    db_query(w, HDF_STMT_IDEM_PURGE, NULL, NULL, on_purged);
-}
-
 int idem_purge_expired(struct hdf_worker *w)
 {
-    if (w->purge_busy)
-        return 0;
-    w->purge_busy = 1;
-    if (db_pool_acquire_idle(w->db, &w->purge, on_purge_conn) != 0) {
-        w->purge_busy = 0;
-        return -1; /* every connection is serving requests: try again shortly */
-    }
-    return 0;
+    w->idem_purge.stmt = HDF_STMT_IDEM_PURGE;
+    return db_chore_run(w->db, &w->idem_purge);
 }

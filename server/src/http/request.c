@@ -42,6 +42,7 @@ static void on_dispose(void *p)
 {
     struct hdf_req *r = p;
     db_cancel(&r->db);
+    ratelimit_cancel(r);
     json_decref(r->body);
     r->worker->in_flight--;
     metrics_add(&hdf_metrics.in_flight, -1);

@@ -1,6 +1,6 @@
 /*
  * request.h: the per-request context every handler works with, and the pipeline that builds it:
- * request id -> route (404/405) -> credentials in the query (400) -> key (401) -> role (403) ->
+ * request id -> route (404/405) -> credentials in the query (400) -> key (401) -> rate limit (429) -> role (403) ->
  * body (415/400) -> handler. A handler answers through respond.h, now or from a database callback.
  */
 #ifndef HDF_REQUEST_H
@@ -13,6 +13,7 @@
 #include "http/idempotency.h"
 #include "http/query.h"
 #include "http/router.h"
+#include "ratelimit/limiter.h"
 #include "worker.h"
 
 enum hdf_role { HDF_ROLE_READONLY, HDF_ROLE_AGENT, HDF_ROLE_ADMIN };
@@ -60,6 +61,7 @@ struct hdf_req {
     hdf_db_result_cb send_cb; /* request_send's callback */
     int64_t acting_agent_id;  /* X-Acting-Agent-Id, checked: 0 when absent */
     struct hdf_idem idem;
+    struct hdf_rl_req rl; /* rate limit: category, header values, lease queue, throttle delay */
 };
 
 typedef void (*hdf_handler_fn)(struct hdf_req *r);

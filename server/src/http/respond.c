@@ -79,6 +79,7 @@ static int start(struct hdf_req *r, int status, const char *content_type)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type, strlen(content_type));
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, "X-Request-Id", r->request_id,
                           strlen(r->request_id));
+    ratelimit_add_headers(r); /* here, after idempotency stored its headers: a replay shows current values */
     int64_t dur_ns = time_mono_ns() - r->started_ns;
     metrics_observe_request(r->match.route, status, (uint64_t)(dur_ns / 1000), r->db.round_trips, r->db.statements);
     struct hdf_request_log line = {.request_id = r->request_id,
