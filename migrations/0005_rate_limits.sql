@@ -107,7 +107,7 @@ LANGUAGE sql SET search_path = pg_catalog, public AS $$
         DELETE FROM rate_limit_buckets WHERE ctid = ANY (ARRAY(
             SELECT r.ctid FROM rate_limit_buckets r
             WHERE (r.bucket + 2) * r.window_ms <= floor(extract(epoch FROM clock_timestamp()) * 1000)
-            LIMIT 1000))
+            LIMIT 10000))
         RETURNING 1)
     SELECT count(*) FROM d;
 $$;

@@ -271,8 +271,11 @@ static void keep_result(hdf_db_conn_t *c, PGresult *r)
 static int pipeline_step(hdf_db_conn_t *c, PGresult *r)
 {
     if (r == NULL) {
-        if (c->pipeline_left > 0)
-            c->pipeline_left--;
+        if (c->pipeline_left == 0) { /* results ended without the sync point: the protocol is lost */
+            conn_fail(c, "pipeline ended without its sync point");
+            return 1;
+        }
+        c->pipeline_left--;
         return 1;
     }
     if (PQresultStatus(r) != PGRES_PIPELINE_SYNC)

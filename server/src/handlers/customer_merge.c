@@ -134,20 +134,13 @@ static void on_locked(struct hdf_req *r, PGresult *res)
     request_query(r, HDF_STMT_CUSTOMER_MERGE, params, NULL, on_merged);
 }
 
-static void on_lock_timeout_set(struct hdf_req *r, PGresult *res)
-{
-    struct hdf_customer_merge *m = r->handler_data;
-    (void)res;
-    const char *params[] = {m->workspace, m->survivor_text, m->source_text};
-    request_query(r, HDF_STMT_CUSTOMER_MERGE_LOCK, params, NULL, on_locked);
-}
-
+/* BEGIN, SET LOCAL lock_timeout and the locks of both rows: one round trip. */
 static void on_begun(struct hdf_req *r)
 {
-    char ms[16];
-    snprintf(ms, sizeof(ms), "%d", r->worker->cfg->lock_timeout_ms);
-    const char *params[] = {ms};
-    request_query(r, HDF_STMT_LOCK_TIMEOUT, params, NULL, on_lock_timeout_set);
+    struct hdf_customer_merge *m = r->handler_data;
+    const char *params[] = {m->workspace, m->survivor_text, m->source_text};
+    request_txn_lock_timeout(r);
+    request_query(r, HDF_STMT_CUSTOMER_MERGE_LOCK, params, NULL, on_locked);
 }
 
 void customer_merge_start(struct hdf_req *r, struct hdf_customer_merge *m)

@@ -410,7 +410,9 @@ void request_send(struct hdf_req *r, enum hdf_stmt stmt, const char *const *para
             r->query_params[i] = request_strdup(r, params[i]);
         }
     }
-    if (r->in_txn && r->db.conn != NULL)
+    if (r->in_txn && r->db.conn == NULL) /* the transaction's connection broke: never go on outside it */
+        respond_problem(r, HDF_E_UNAVAILABLE, "the database connection was lost; retry shortly", NULL);
+    else if (r->in_txn)
         send_statement(r);
     else
         db_pool_acquire(r->worker->db, &r->db, on_send_conn);

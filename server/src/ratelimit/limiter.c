@@ -21,12 +21,13 @@
 #include "db/chore.h"
 #include "db/sqlstate.h"
 
-#define RL_LEASE_MS 1000      /* a lease's longest life: limit changes apply within ~1 s, idle permits return */
-#define RL_BATCH_DIVISOR 20   /* a lease asks for limit/20 permits (1 for small limits) ... */
-#define RL_BATCH_MAX 1000     /* ... and never more than this */
-#define RL_IDLE_FREE_MS 5000  /* an entry unused this long is freed */
-#define RL_SWEEP_EVERY_MS 250 /* expired leases give back their permits within this */
-#define RL_PURGE_EVERY_MS 30000
+#define RL_LEASE_MS 1000       /* a lease's longest life: limit changes apply within ~1 s, idle permits return */
+#define RL_BATCH_DIVISOR 20    /* a lease asks for limit/20 permits (1 for small limits) ... */
+#define RL_BATCH_MAX 1000      /* ... and never more than this */
+#define RL_IDLE_FREE_MS 5000   /* an entry unused this long is freed */
+#define RL_SWEEP_EVERY_MS 250  /* expired leases give back their permits within this */
+#define RL_PURGE_EVERY_MS 5000 /* hdf_rate_purge deletes up to 10,000 old rows a run */
+#define RL_DENY_MIN_MS 250     /* a full window is asked about again at most this often per thread */
 #define RL_INITIAL_SLOTS 256
 
 struct rl_entry {
@@ -199,12 +200,15 @@ static void reject(struct rl_entry *e, struct hdf_req *r, int64_t now)
 }
 
 /* The window is full: refuse locally until it has room, but ask again within RL_LEASE_MS so a
- * raised limit or permits given back elsewhere are seen. */
+ * raised limit or permits given back elsewhere are seen. Not sooner than RL_DENY_MIN_MS: in the
+ * bucket after a full one, room for one request opens every W/limit ms, and asking each time would
+ * cost a lease statement per request of a key that stays over its limit. Retry-After (whole
+ * seconds, rounded up) is never shorter than this wait. */
 static void deny(struct rl_entry *e, int64_t now)
 {
     view_now(e, now);
     int64_t until = window_ms_until_room(&e->view, e->limit);
-    e->denied_until_ms = now + (until < RL_LEASE_MS ? until : RL_LEASE_MS);
+    e->denied_until_ms = now + (until < RL_DENY_MIN_MS ? RL_DENY_MIN_MS : until > RL_LEASE_MS ? RL_LEASE_MS : until);
 }
 
 static int lease_live(const struct rl_entry *e, int64_t now)
