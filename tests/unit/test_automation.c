@@ -232,20 +232,25 @@ static void test_order_ties_and_visibility(void **state)
      * position 3 (lower id than both) runs last; rule 1 and rule 3 tie at position 0: id order */
     const char *rules =
         "[" RULE(9, 2, "{\"all\": [{\"field\": \"priority\", \"op\": \"eq\", \"value\": \"high\"}]}", "[{\"type\": \"add_tags\", \"value\": [\"escalated\"]}]") ", " RULE(
-            5, 1, "{}", "[{\"type\": \"set_priority\", \"value\": \"high\"}]") ", " RULE(2, 3,
-                                                                                         "{\"all\": [{\"field\": \"tags\", \"op\": "
-                                                                                         "\"contains\", "
-                                                                                         "\"value\": \"escalated\"}]}",
-                                                                                         "[{\"type\": \"assign_team\", \"value\": "
-                                                                                         "4}]") ", " RULE(3, 0, "{}",
-                                                                                                          "[{\"type\": "
-                                                                                                          "\"add_internal_note\", "
-                                                                                                          "\"value\": "
-                                                                                                          "\"<first>\"}]") ","
-                                                                                                                           " " RULE(1,
-                                                                                                                                    0,
-                                                                                                                                    "{}",
-                                                                                                                                    "[{\"type\": \"remove_tags\", \"value\": [\"vip\"]}]") "]";
+            5, 1, "{}",
+            "[{\"type\": \"set_priority\", \"value\": \"high\"}]") ", " RULE(2, 3,
+                                                                             "{\"all\": [{\"field\": \"tags\", \"op\": "
+                                                                             "\"contains\", "
+                                                                             "\"value\": \"escalated\"}]}",
+                                                                             "[{\"type\": \"assign_team\", \"value\": "
+                                                                             "4}]") ", " RULE(3, 0, "{}",
+                                                                                              "[{\"type\": "
+                                                                                              "\"add_internal_note\", "
+                                                                                              "\"value\": "
+                                                                                              "\"<first>\"}]") ","
+                                                                                                               " " RULE(1, 0, "{}",
+                                                                                                                        "[{"
+                                                                                                                        "\"type\": "
+                                                                                                                        "\"remove_"
+                                                                                                                        "tags\", "
+                                                                                                                        "\"value\":"
+                                                                                                                        " [\"vip\"]"
+                                                                                                                        "}]") "]";
     struct run run;
     run_full(&run, rules, HDF_AUTO_EV_TICKET_CREATED, TICKET, NULL, NULL);
     assert_int_equal(run.rc, 0);
@@ -332,39 +337,39 @@ static void test_conflicts(void **state)
     struct run run;
     run_full(
         &run,
-        "[" RULE(1, 0, "{}",
-                 "[{\"type\": \"set_status\", \"value\": \"open\"}, {\"type\": \"add_tags\", \"value\": [\"x\"]}]") ", " RULE(2, 1,
-                                                                                                                              "{}",
-                                                                                                                              "[{"
-                                                                                                                              "\"ty"
-                                                                                                                              "pe\""
-                                                                                                                              ": "
-                                                                                                                              "\"se"
-                                                                                                                              "t_"
-                                                                                                                              "stat"
-                                                                                                                              "us\""
-                                                                                                                              ", "
-                                                                                                                              "\"va"
-                                                                                                                              "lue"
-                                                                                                                              "\": "
-                                                                                                                              "\"op"
-                                                                                                                              "en\""
-                                                                                                                              "}, "
-                                                                                                                              "{\"t"
-                                                                                                                              "ype"
-                                                                                                                              "\": "
-                                                                                                                              "\"ad"
-                                                                                                                              "d_"
-                                                                                                                              "tags"
-                                                                                                                              "\", "
-                                                                                                                              "\"va"
-                                                                                                                              "lue"
-                                                                                                                              "\": "
-                                                                                                                              "[\"x"
-                                                                                                                              "\", "
-                                                                                                                              "\"y"
-                                                                                                                              "\"]}"
-                                                                                                                              "]") "]",
+        "[" RULE(
+            1, 0, "{}",
+            "[{\"type\": \"set_status\", \"value\": \"open\"}, {\"type\": \"add_tags\", \"value\": [\"x\"]}]") ", " RULE(2, 1, "{}",
+                                                                                                                         "[{"
+                                                                                                                         "\"ty"
+                                                                                                                         "pe\""
+                                                                                                                         ": "
+                                                                                                                         "\"se"
+                                                                                                                         "t_"
+                                                                                                                         "stat"
+                                                                                                                         "us\""
+                                                                                                                         ", "
+                                                                                                                         "\"va"
+                                                                                                                         "lue"
+                                                                                                                         "\": "
+                                                                                                                         "\"op"
+                                                                                                                         "en\""
+                                                                                                                         "}, "
+                                                                                                                         "{\"t"
+                                                                                                                         "ype"
+                                                                                                                         "\": "
+                                                                                                                         "\"ad"
+                                                                                                                         "d_"
+                                                                                                                         "tags"
+                                                                                                                         "\", "
+                                                                                                                         "\"va"
+                                                                                                                         "lue"
+                                                                                                                         "\": "
+                                                                                                                         "[\"x"
+                                                                                                                         "\", "
+                                                                                                                         "\"y"
+                                                                                                                         "\"]}"
+                                                                                                                         "]") "]",
         HDF_AUTO_EV_TICKET_CREATED, TICKET, NULL, NULL);
     assert_int_equal(run.rc, 0);
     assert_null(run.res.conflict);
@@ -442,7 +447,8 @@ static void test_validation_paths(void **state)
     assert_invalid(V(C1("{\"field\": \"status\", \"op\": \"eq\", \"value\": \"nope\"}"), OKA), "conditions.all[2].value",
                    "invalid");
     assert_invalid(V(C1("{\"field\": \"status\", \"op\": \"eq\"}"), OKA), "conditions.all[2].value", "required");
-    assert_invalid(V(C1("{\"field\": \"team_id\", \"op\": \"eq\", \"value\": \"4\"}"), OKA), "conditions.all[2].value", "invalid");
+    assert_invalid(V(C1("{\"field\": \"team_id\", \"op\": \"eq\", \"value\": \"4\"}"), OKA), "conditions.all[2].value",
+                   "invalid_type");
     assert_invalid(V(C1("{\"field\": \"status\", \"op\": \"gt\", \"value\": \"new\"}"), OKA), "conditions.all[2].op", "invalid");
     assert_invalid(V(C1("{\"field\": \"tags\", \"op\": \"eq\", \"value\": \"a\"}"), OKA), "conditions.all[2].op", "invalid");
     assert_invalid(V(C1("{\"field\": \"tags\", \"op\": \"contains\", \"value\": \"a b\"}"), OKA), "conditions.all[2].value",

@@ -162,6 +162,24 @@ static int in_list_ok(const struct field_def *d, const json_t *v, const char *pa
     return 0;
 }
 
+/* Whether v has the JSON type of the field's values (then a refusal is "invalid", else
+ * "invalid_type"). */
+static int json_type_fits(const struct field_def *d, const json_t *v)
+{
+    switch (d->kind) {
+    case FK_TEXT:
+    case FK_ENUM:
+    case FK_LIST:
+        return json_is_string(v);
+    case FK_ID:
+        return json_is_integer(v) || json_is_null(v);
+    case FK_BOOL:
+        return json_is_boolean(v);
+    default:
+        return !json_is_object(v) && !json_is_array(v);
+    }
+}
+
 /* A tag for contains/not_contains on a tags field: lower-cased, in the tag pattern. */
 static json_t *tag_value(const json_t *v)
 {
@@ -228,8 +246,7 @@ static int cond_value(const struct field_def *d, struct hdf_auto_cond *c, const 
         expected = scalar_expected(d);
     }
     if (!ok) {
-        field_errors_add(fe, path, json_is_string(v) || json_is_number(v) ? "invalid" : "invalid_type", "%s must be %s", path,
-                         expected);
+        field_errors_add(fe, path, json_type_fits(d, v) ? "invalid" : "invalid_type", "%s must be %s", path, expected);
         return -1;
     }
     c->value = json_incref((json_t *)v);
@@ -336,7 +353,7 @@ static int conds_parse(const json_t *list, const char *name, unsigned events, st
 static int conditions_parse(const json_t *j, struct hdf_auto_rule *r, struct hdf_auto_refs *refs, hdf_field_errors_t *fe)
 {
     static const char *const members[] = {"all", "any", NULL};
-    if (j == NULL)
+    if (j == NULL || json_is_null(j)) /* null: no conditions, as when omitted */
         return 0;
     if (!json_is_object(j)) {
         field_errors_add(fe, "conditions", "invalid_type", "conditions must be an object {all, any}");
