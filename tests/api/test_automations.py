@@ -140,3 +140,117 @@ def test_cross_workspace_404(api, make_workspace, make_key):
     team_b = create_team(api, tb)
     r = api.post('/v1/automations', token=ta, json=rule_body(actions=[{'type': 'assign_team', 'value': team_b['id']}]))
     assert_field_error(assert_problem(r, 400, 'validation_failed'), 'actions[0].value', 'not_found')
+
+
+# ---- rules at work ----
+
+def audit(api, token, tid):
+    r = api.get(f'/v1/tickets/{tid}/audit', token=token)
+    assert r.status_code == 200, r.text
+    return r.json()['data']
+
+
+def test_created_rules_change_the_ticket_before_the_response(api, pg, admin_key):
+    team = create_team(api, admin_key.token)
+    r1 = create_rule(api, admin_key.token, position=1)
+    r2 = create_rule(
+        api, admin_key.token, name='route high', position=2,
+        conditions={'all': [{'field': 'priority', 'op': 'eq', 'value': 'high'},
+                            {'field': 'message.body', 'op': 'contains', 'value': 'CARD'}]},
+        actions=[{'type': 'assign_team', 'value': team['id']}, {'type': 'add_tags', 'value': ['Billing']},
+                 {'type': 'add_internal_note', 'value': 'Routed <by> rule'}])
+    t = create_ticket(api, admin_key.token, subject='Refund my order', body='<p>My <b>card</b> was charged twice</p>')
+    assert t['priority'] == 'high' and t['assignment']['team_id'] == team['id'] and t['tags'] == ['billing']
+    assert t['version'] == 3
+    entries = audit(api, admin_key.token, t['id'])
+    assert [(e['version'], e['rule_id'], e['source'], e['actor']['type']) for e in entries] == [
+        (1, None, 'api', 'api_key'), (2, r1['id'], 'automation', 'automation'), (3, r2['id'], 'automation', 'automation')]
+    assert entries[0]['changes']['priority'] == {'from': None, 'to': 'normal'}
+    assert entries[1]['changes'] == {'priority': {'from': 'normal', 'to': 'high'}}
+    assert entries[1]['actor']['id'] == r1['id']
+    assert entries[2]['changes'] == {'team_id': {'from': None, 'to': team['id']}, 'tags': {'from': [], 'to': ['billing']}}
+    full = api.get(f'/v1/tickets/{t["id"]}', token=admin_key.token, params={'include_internal': 'true'}).json()
+    notes = [m for m in full['messages'] if m['internal']]
+    assert [(n['author_type'], n['author_id'], n['body']) for n in notes] == [('system', r2['id'], 'Routed &lt;by&gt; rule')]
+    # not matching: untouched, version 1
+    plain = create_ticket(api, admin_key.token, subject='Hello')
+    assert plain['priority'] == 'normal' and plain['version'] == 1
+
+
+def test_rule_changes_apply_to_the_very_next_request(api, admin_key):
+    assert create_ticket(api, admin_key.token, subject='refund')['priority'] == 'normal'
+    rule = create_rule(api, admin_key.token)
+    for _ in range(3):  # every server thread notices at once
+        assert create_ticket(api, admin_key.token, subject='refund')['priority'] == 'high'
+    api.patch(f'/v1/automations/{rule["id"]}', token=admin_key.token, json={'actions': [{'type': 'set_priority', 'value': 'urgent'}]})
+    assert create_ticket(api, admin_key.token, subject='refund')['priority'] == 'urgent'
+    api.patch(f'/v1/automations/{rule["id"]}', token=admin_key.token, json={'enabled': False})
+    assert create_ticket(api, admin_key.token, subject='refund')['priority'] == 'normal'
+    api.patch(f'/v1/automations/{rule["id"]}', token=admin_key.token, json={'enabled': True})
+    assert create_ticket(api, admin_key.token, subject='refund')['priority'] == 'urgent'
+    api.delete(f'/v1/automations/{rule["id"]}', token=admin_key.token)
+    assert create_ticket(api, admin_key.token, subject='refund')['priority'] == 'normal'
+
+
+def test_conflict_is_409_and_writes_nothing(api, pg, workspace, admin_key):
+    a = create_rule(api, admin_key.token, name='a', position=1)
+    b = create_rule(api, admin_key.token, name='b', position=2, actions=[{'type': 'set_priority', 'value': 'low'}])
+    before = pg.scalar(f'SELECT count(*) FROM tickets WHERE workspace_id = {workspace.id}')
+    email = new_email()
+    r = api.post('/v1/tickets', token=admin_key.token, json={'subject': 'refund', 'customer': {'email': email}})
+    body = assert_problem(r, 409, 'automation_conflict')
+    assert body['rule_ids'] == [a['id'], b['id']] and 'priority' in body['detail']
+    assert pg.scalar(f'SELECT count(*) FROM tickets WHERE workspace_id = {workspace.id}') == before
+    assert pg.scalar(f"SELECT count(*) FROM customers WHERE email = '{email}'") == '0'
+    # under an Idempotency-Key the key is released: the same request after fixing the rules works
+    key = {'Idempotency-Key': 'conflict-1'}
+    assert_problem(api.post('/v1/tickets', token=admin_key.token, headers=key,
+                            json={'subject': 'refund', 'customer': {'email': email}}), 409, 'automation_conflict')
+    api.delete(f'/v1/automations/{b["id"]}', token=admin_key.token)
+    r = api.post('/v1/tickets', token=admin_key.token, headers=key, json={'subject': 'refund', 'customer': {'email': email}})
+    assert r.status_code == 201 and r.json()['priority'] == 'high', r.text
+
+
+def test_secondary_pass_after_patch(api, pg, admin_key):
+    team = create_team(api, admin_key.token)
+    up = create_rule(api, admin_key.token, name='urgent goes to team', events=['ticket.updated'],
+                     conditions={'all': [{'field': 'priority', 'op': 'changed_to', 'value': 'urgent'}]},
+                     actions=[{'type': 'assign_team', 'value': team['id']}, {'type': 'add_tags', 'value': ['escalated']}])
+    t = create_ticket(api, admin_key.token, subject='Printer')
+    r = api.patch(f'/v1/tickets/{t["id"]}', token=admin_key.token, json={'priority': 'urgent'})
+    assert r.status_code == 200, r.text
+    v = r.json()
+    assert v['priority'] == 'urgent' and v['assignment']['team_id'] == team['id'] and v['tags'] == ['escalated']
+    assert v['version'] == 3 and r.headers['ETag'] == '"3"'
+    entries = audit(api, admin_key.token, t['id'])
+    assert [(e['version'], e['rule_id']) for e in entries] == [(1, None), (2, None), (3, up['id'])]
+    assert entries[1]['changes'] == {'priority': {'from': 'normal', 'to': 'urgent'}}
+    assert entries[2]['changes'] == {'team_id': {'from': None, 'to': team['id']}, 'tags': {'from': [], 'to': ['escalated']}}
+    # a PATCH that changes nothing writes nothing and runs no rules
+    r = api.patch(f'/v1/tickets/{t["id"]}', token=admin_key.token, json={'priority': 'urgent'})
+    assert r.json()['version'] == 3 and len(audit(api, admin_key.token, t['id'])) == 3
+    # another change that does not match: one entry only
+    r = api.patch(f'/v1/tickets/{t["id"]}', token=admin_key.token, json={'subject': 'Printer 2'})
+    assert r.json()['version'] == 4
+
+
+def test_patch_conflict_rolls_back(api, pg, admin_key):
+    create_rule(api, admin_key.token, name='x', events=['ticket.updated'],
+                conditions={'all': [{'field': 'status', 'op': 'changed'}]}, actions=[{'type': 'set_priority', 'value': 'high'}])
+    create_rule(api, admin_key.token, name='y', events=['ticket.updated'], position=20,
+                conditions={'all': [{'field': 'status', 'op': 'changed'}]}, actions=[{'type': 'set_priority', 'value': 'low'}])
+    t = create_ticket(api, admin_key.token)
+    body = assert_problem(api.patch(f'/v1/tickets/{t["id"]}', token=admin_key.token, json={'status': 'open'}), 409,
+                          'automation_conflict')
+    assert len(body['rule_ids']) == 2
+    now = api.get(f'/v1/tickets/{t["id"]}', token=admin_key.token).json()
+    assert now['status'] == 'new' and now['version'] == 1 and len(audit(api, admin_key.token, t['id'])) == 1
+
+
+def test_sla_follows_priority_set_by_rules(api, admin_key):
+    r = api.post('/v1/sla-policies', token=admin_key.token, json={'name': 'High', 'priority': 'high',
+                                                                   'first_response_minutes': 60, 'resolution_minutes': 600})
+    policy = r.json()
+    create_rule(api, admin_key.token)
+    t = create_ticket(api, admin_key.token, subject='refund now')
+    assert t['priority'] == 'high' and t['sla']['policy_id'] == policy['id'] and t['sla']['first_response_due_at']

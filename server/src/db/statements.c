@@ -221,6 +221,19 @@ const char hdf_session_setup_sql[] =
     "rules AS (SELECT coalesce(array_agg(r.id ORDER BY r.id), '{}') AS ids FROM automation_rules r WHERE r.workspace_id = $1"      \
     " AND " cond ")"
 
+/* An audit entry of an automation rule's effect (actor automation/rule id, source automation). */
+#define AUDIT_INSERT_RULE                                                                                                          \
+    "INSERT INTO audit_log (workspace_id, object_type, object_id, version, actor_type, actor_id, source, request_id, changes,"     \
+    " rule_id)"
+/* The audit rows of automation effects ($effects: [{rule_id, changes}]) numbered after base. */
+#define RULE_AUDIT_ROWS(id, base, reqid, effects, from)                                                                            \
+    "SELECT $1, 'ticket', " id ", " base " + e.ord, 'automation', (e.v->>'rule_id')::bigint, 'automation', " reqid ","             \
+    " e.v->'changes', (e.v->>'rule_id')::bigint FROM " from ", jsonb_array_elements(coalesce(" effects "::jsonb, '[]'))"           \
+    " WITH ORDINALITY e(v, ord)"
+/* A ticket's customer as automation conditions read it (customer.*). */
+#define CUSTOMER_RULE_JSON                                                                                                         \
+    "json_build_object('email', c.email, 'name', c.name, 'tags', c.tags, 'custom_fields', c.custom_fields)::text"
+
 const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
     /* $1 key hash (bytea), $2 client address or NULL. last_used_at is stamped at most every 5 s per
      * key, and only when the key is usable from that address, so a busy key costs no write per
@@ -465,80 +478,79 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
      * (missing teams, missing agents, json: NULL when the rule changed or went meanwhile). */
     [HDF_STMT_AUTOMATION_UPDATE] =
         {"automation_update",
-         "WITH " AUTOMATION_MISSING(
-             "mt", "teams",
-             "$10") ", " AUTOMATION_MISSING("ma", "agents",
-                                            "$11") ","
-                                                   " a AS (UPDATE automation_rules a SET name = $4, position = $5, enabled = $6, "
-                                                   "events = " JSON_TEXT_ARRAY(
-                                                       "$7") ","
-                                                             " conditions = $8::jsonb, actions = $9::jsonb, team_ids "
-                                                             "= " JSON_DISTINCT_IDS("$10") ", agent_ids = " JSON_DISTINCT_IDS("$11") ", ticket_field_keys = " JSON_DISTINCT_TEXT(
-                                                                 "$12") ", customer_field_keys = " JSON_DISTINCT_TEXT("$13") ", "
-                                                                                                                             "revis"
-                                                                                                                             "ion "
-                                                                                                                             "= "
-                                                                                                                             "a."
-                                                                                                                             "revis"
-                                                                                                                             "ion "
-                                                                                                                             "+ 1, "
-                                                                                                                             "updat"
-                                                                                                                             "ed_"
-                                                                                                                             "at = "
-                                                                                                                             "now()"
-                                                                                                                             " FROM"
-                                                                                                                             " mt, "
-                                                                                                                             "ma "
-                                                                                                                             "WHERE"
-                                                                                                                             " a."
-                                                                                                                             "works"
-                                                                                                                             "pace_"
-                                                                                                                             "id = "
-                                                                                                                             "$1"
-                                                                                                                             " AND "
-                                                                                                                             "a.id "
-                                                                                                                             "= $2 "
-                                                                                                                             "AND "
-                                                                                                                             "a."
-                                                                                                                             "revis"
-                                                                                                                             "ion "
-                                                                                                                             "= $3 "
-                                                                                                                             "AND "
-                                                                                                                             "cardi"
-                                                                                                                             "nalit"
-                                                                                                                             "y(mt."
-                                                                                                                             "idx) "
-                                                                                                                             "= 0 "
-                                                                                                                             "AND "
-                                                                                                                             "cardi"
-                                                                                                                             "nalit"
-                                                                                                                             "y(ma."
-                                                                                                                             "idx) "
-                                                                                                                             "= 0 "
-                                                                                                                             "RETUR"
-                                                                                                                             "NING "
-                                                                                                                             "a.*)"
-                                                                                                                             " SELE"
-                                                                                                                             "CT "
-                                                                                                                             "mt."
-                                                                                                                             "idx::"
-                                                                                                                             "text,"
-                                                                                                                             " ma."
-                                                                                                                             "idx::"
-                                                                                                                             "text,"
-                                                                                                                             " ("
-                                                                                                                             "SELEC"
-                                                                                                                             "T"
-                                                                                                                             " " ROW_JSON
-                                                                                                                             " FROM"
-                                                                                                                             " "
-                                                                                                                             "a" AUTOMATION_LATERAL
-                                                                                                                             ") "
-                                                                                                                             "FROM "
-                                                                                                                             "mt "
-                                                                                                                             "CROSS"
-                                                                                                                             " JOIN"
-                                                                                                                             " ma",
+         "WITH " AUTOMATION_MISSING("mt", "teams", "$10") ", " AUTOMATION_MISSING(
+             "ma", "agents",
+             "$11") ","
+                    " a AS (UPDATE automation_rules a SET name = $4, position = $5, enabled = $6, "
+                    "events = " JSON_TEXT_ARRAY(
+                        "$7") ","
+                              " conditions = $8::jsonb, actions = $9::jsonb, team_ids "
+                              "= " JSON_DISTINCT_IDS("$10") ", agent_ids = " JSON_DISTINCT_IDS(
+                                  "$11") ", ticket_field_keys = " JSON_DISTINCT_TEXT("$12") ", customer_field_keys "
+                                                                                            "= " JSON_DISTINCT_TEXT(
+                                                                                                "$13") ", "
+                                                                                                       "revis"
+                                                                                                       "ion "
+                                                                                                       "= "
+                                                                                                       "a."
+                                                                                                       "revis"
+                                                                                                       "ion "
+                                                                                                       "+ 1, "
+                                                                                                       "updat"
+                                                                                                       "ed_"
+                                                                                                       "at = "
+                                                                                                       "now()"
+                                                                                                       " FROM"
+                                                                                                       " mt, "
+                                                                                                       "ma "
+                                                                                                       "WHERE"
+                                                                                                       " a."
+                                                                                                       "works"
+                                                                                                       "pace_"
+                                                                                                       "id = "
+                                                                                                       "$1"
+                                                                                                       " AND "
+                                                                                                       "a.id "
+                                                                                                       "= $2 "
+                                                                                                       "AND "
+                                                                                                       "a."
+                                                                                                       "revis"
+                                                                                                       "ion "
+                                                                                                       "= $3 "
+                                                                                                       "AND "
+                                                                                                       "cardi"
+                                                                                                       "nalit"
+                                                                                                       "y(mt."
+                                                                                                       "idx) "
+                                                                                                       "= 0 "
+                                                                                                       "AND "
+                                                                                                       "cardi"
+                                                                                                       "nalit"
+                                                                                                       "y(ma."
+                                                                                                       "idx) "
+                                                                                                       "= 0 "
+                                                                                                       "RETUR"
+                                                                                                       "NING "
+                                                                                                       "a.*)"
+                                                                                                       " SELE"
+                                                                                                       "CT "
+                                                                                                       "mt."
+                                                                                                       "idx::"
+                                                                                                       "text,"
+                                                                                                       " ma."
+                                                                                                       "idx::"
+                                                                                                       "text,"
+                                                                                                       " ("
+                                                                                                       "SELEC"
+                                                                                                       "T"
+                                                                                                       " " ROW_JSON " FROM"
+                                                                                                       " "
+                                                                                                       "a" AUTOMATION_LATERAL ") "
+                                                                                                       "FROM "
+                                                                                                       "mt "
+                                                                                                       "CROSS"
+                                                                                                       " JOIN"
+                                                                                                       " ma",
          13},
     [HDF_STMT_AUTOMATION_DELETE] = {"automation_delete",
                                     "DELETE FROM automation_rules WHERE workspace_id = $1 AND id = $2 RETURNING id", 2},
@@ -686,32 +698,51 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
      * ticket, its first message, the audit entries, and the composite view. $1 ws, $2 email,
      * $3 customer name, $4 customer tags, $5 customer custom_fields, $6 subject, $7 status,
      * $8 priority, $9 channel, $10 team, $11 assignee, $12 tags, $13 custom_fields, $14 sanitized
-     * body, $15 actor type, $16 actor id, $17 source, $18 request id. Nothing is written when the
-     * team or assignee is not the workspace's. */
+     * body, $15 actor type, $16 actor id, $17 source, $18 request id. Automation (ticket.created
+     * rules, evaluated in C before): $6..$13 are the final fields; $19 the request's fields (the
+     * creation entry's, NULL when rules changed nothing), $20 the rules' effects [{rule_id,
+     * changes}] (one audit entry each, versions 2, 3, ...; the ticket ends at the last), $21 their
+     * internal notes [{rule_id, body}], $22 the rules version they were evaluated with. Nothing is
+     * written when the team or assignee is not the workspace's, or when the rules version moved on
+     * (the caller reloads the rules and sends it again). Answers (team ok, agent ok, id, view,
+     * version, current rules version). */
     [HDF_STMT_TICKET_CREATE] =
         {"ticket_create",
          "WITH chk AS (SELECT ($10::bigint IS NULL OR EXISTS (SELECT 1 FROM teams WHERE workspace_id = $1 AND id = $10)) AS "
          "team_ok,"
-         " ($11::bigint IS NULL OR EXISTS (SELECT 1 FROM agents WHERE workspace_id = $1 AND id = $11)) AS agent_ok),"
+         " ($11::bigint IS NULL OR EXISTS (SELECT 1 FROM agents WHERE workspace_id = $1 AND id = $11)) AS agent_ok,"
+         " hdf_rules_version($1) AS rules_version),"
          " cust AS (INSERT INTO customers AS c (workspace_id, email, name, tags, custom_fields)"
          " SELECT $1, $2, $3, coalesce($4::text[], '{}'), coalesce($5::jsonb, '{}') FROM chk WHERE team_ok AND agent_ok"
+         " AND rules_version = $22"
          " ON CONFLICT (workspace_id, email) WHERE merged_into IS NULL DO UPDATE SET email = c.email RETURNING c.*),"
          " t AS (INSERT INTO tickets (workspace_id, customer_id, subject, status, priority, channel, team_id, assignee_id, tags,"
-         " custom_fields) SELECT $1, cust.id, $6, $7, $8, $9, $10, $11, $12::text[], $13::jsonb FROM cust RETURNING *),"
+         " custom_fields, version) SELECT $1, cust.id, $6, $7, $8, $9, $10, $11, $12::text[], $13::jsonb,"
+         " 1 + jsonb_array_length(coalesce($20::jsonb, '[]')) FROM cust RETURNING *),"
+         " notes AS (INSERT INTO messages (workspace_id, ticket_id, author_type, author_id, internal, body)"
+         " SELECT $1, t.id, 'system', (n.v->>'rule_id')::bigint, true, n.v->>'body' FROM t,"
+         " jsonb_array_elements(coalesce($21::jsonb, '[]')) WITH ORDINALITY n(v, ord) ORDER BY n.ord),"
+
          " m AS (INSERT INTO messages (workspace_id, ticket_id, author_type, author_id, body)"
          " SELECT $1, t.id, 'customer', t.customer_id, $14 FROM t WHERE $14::text IS NOT NULL RETURNING *),"
-         " ta AS (INSERT INTO audit_log (workspace_id, object_type, object_id, version, actor_type, actor_id, source, request_id,"
-         " changes) SELECT $1, 'ticket', t.id, 1, $15, $16, $17, $18, hdf_changes(NULL, hdf_ticket_fields(ROW(t.*)::tickets))"
-         " FROM t),"
-         " ca AS (INSERT INTO audit_log (workspace_id, object_type, object_id, version, actor_type, actor_id, source, request_id,"
-         " changes) SELECT $1, 'customer', cust.id, 1, $15, $16, $17, $18, jsonb_build_object('email', jsonb_build_object("
-         "'from', NULL, 'to', cust.email), 'name', jsonb_build_object('from', NULL, 'to', cust.name), 'tags', jsonb_build_object("
-         "'from', NULL, 'to', to_jsonb(cust.tags)), 'custom_fields', jsonb_build_object('from', NULL, 'to', cust.custom_fields))"
-         " FROM cust WHERE cust.created_at = now())"
-         " SELECT chk.team_ok, chk.agent_ok, t.id, hdf_ticket_json(ROW(t.*)::tickets, ROW(cust.*)::customers,"
-         " (SELECT json_agg(hdf_message_json(ROW(m.*)::messages)) FROM m))::text"
-         " FROM chk LEFT JOIN t ON true LEFT JOIN cust ON true",
-         18},
+         /* one INSERT, rows in version order, so audit ids follow versions */
+         " ta AS (" AUDIT_INSERT_RULE " SELECT * FROM (SELECT $1::bigint, 'ticket', t.id, 1::bigint AS v, $15::text, $16::bigint,"
+         " $17::text, $18::text, hdf_changes(NULL, coalesce($19::jsonb || jsonb_build_object('customer_id', t.customer_id),"
+         " hdf_ticket_fields(ROW(t.*)::tickets))), NULL::bigint FROM t UNION ALL " RULE_AUDIT_ROWS(
+             "t.id", "1", "$18", "$20",
+             "t") ") x ORDER BY x.v),"
+                  " ca AS (INSERT INTO audit_log (workspace_id, object_type, object_id, version, actor_type, actor_id, source, "
+                  "request_id,"
+                  " changes) SELECT $1, 'customer', cust.id, 1, $15, $16, $17, $18, jsonb_build_object('email', jsonb_build_object("
+                  "'from', NULL, 'to', cust.email), 'name', jsonb_build_object('from', NULL, 'to', cust.name), 'tags', "
+                  "jsonb_build_object("
+                  "'from', NULL, 'to', to_jsonb(cust.tags)), 'custom_fields', jsonb_build_object('from', NULL, 'to', "
+                  "cust.custom_fields))"
+                  " FROM cust WHERE cust.created_at = now())"
+                  " SELECT chk.team_ok, chk.agent_ok, t.id, hdf_ticket_json(ROW(t.*)::tickets, ROW(cust.*)::customers,"
+                  " (SELECT json_agg(hdf_message_json(ROW(m.*)::messages)) FROM m))::text, t.version, chk.rules_version"
+                  " FROM chk LEFT JOIN t ON true LEFT JOIN cust ON true",
+         22},
     /* $1 ws, $2 ticket, $3 include internal notes */
     [HDF_STMT_TICKET_GET] = {"ticket_get",
                              "SELECT t.version, hdf_ticket_json(t, c, (SELECT json_agg(hdf_message_json(m) ORDER BY m.id)"
@@ -719,14 +750,18 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
                              " FROM tickets t JOIN customers c ON c.id = t.customer_id WHERE t.workspace_id = $1 AND t.id = $2",
                              3},
     /* $1 ws, $2 ticket: inside the PATCH transaction, after LOCK_TIMEOUT */
+    /* Answers (version, fields, the rules version, the customer as automation conditions see it). */
     [HDF_STMT_TICKET_LOCK] = {"ticket_lock",
-                              "SELECT t.version, hdf_ticket_fields(t)::text FROM tickets t WHERE t.workspace_id = $1 AND t.id = $2"
-                              " FOR UPDATE",
+                              "SELECT t.version, hdf_ticket_fields(t)::text, hdf_rules_version($1), " CUSTOMER_RULE_JSON
+                              " FROM tickets t JOIN customers c ON c.id = t.customer_id WHERE t.workspace_id = $1 AND t.id = $2"
+                              " FOR UPDATE OF t",
                               2},
     /* $1 ws, $2 ticket, $3 the new fields (hdf_ticket_fields form), $4 actor type, $5 actor id,
-     * $6 source, $7 request id. One version and one audit entry for the whole effective change;
-     * the caller only sends it when something changed. team/assignee must be the workspace's.
-     * Answers (team ok, agent ok, version, composite view without internal notes). */
+     * $6 source, $7 request id; $8 the fields after the user's change alone (NULL when ticket.updated
+     * rules changed nothing), $9 the rules' effects [{rule_id, changes}] (one audit entry and
+     * version each, after the user's), $10 their internal notes [{rule_id, body}]. One version and one audit entry for the whole
+     * effective change; the caller only sends it when something changed. team/assignee must be the workspace's. Answers (team ok,
+     * agent ok, version, composite view without internal notes). */
     [HDF_STMT_TICKET_UPDATE] =
         {"ticket_update",
          "WITH n AS (SELECT $3::jsonb AS f), chk AS (SELECT"
@@ -737,15 +772,22 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
          " u AS (UPDATE tickets t SET subject = n.f->>'subject', status = n.f->>'status', priority = n.f->>'priority',"
          " team_id = (n.f->>'team_id')::bigint, assignee_id = (n.f->>'assignee_id')::bigint,"
          " tags = ARRAY(SELECT jsonb_array_elements_text(n.f->'tags')), custom_fields = n.f->'custom_fields',"
-         " version = t.version + 1, updated_at = now() FROM n, chk WHERE t.workspace_id = $1 AND t.id = $2 AND chk.team_ok"
+         " version = t.version + 1 + jsonb_array_length(coalesce($9::jsonb, '[]')), updated_at = now() FROM n, chk WHERE "
+         "t.workspace_id = $1 AND t.id = $2 AND chk.team_ok"
          " AND chk.agent_ok RETURNING t.*),"
          " a AS (INSERT INTO audit_log (workspace_id, object_type, object_id, version, actor_type, actor_id, source, request_id,"
-         " changes) SELECT $1, 'ticket', u.id, u.version, $4, $5, $6, $7, hdf_changes(hdf_ticket_fields(ROW(old.*)::tickets),"
-         " hdf_ticket_fields(ROW(u.*)::tickets)) FROM u, old)"
-         " SELECT chk.team_ok, chk.agent_ok, u.version, hdf_ticket_json(ROW(u.*)::tickets, c, (SELECT json_agg("
-         "hdf_message_json(m) ORDER BY m.id) FROM messages m WHERE m.ticket_id = u.id AND NOT m.internal))::text"
-         " FROM chk LEFT JOIN u ON true LEFT JOIN customers c ON c.id = u.customer_id",
-         7},
+         " changes, rule_id) SELECT * FROM (SELECT $1::bigint, 'ticket', u.id, old.version + 1::bigint AS v, $4::text, $5::bigint,"
+         " $6::text, $7::text, hdf_changes(hdf_ticket_fields(ROW(old.*)::tickets), coalesce($8::jsonb,"
+         " hdf_ticket_fields(ROW(u.*)::tickets))), NULL::bigint FROM u, old UNION ALL " RULE_AUDIT_ROWS(
+             "u.id", "old.version + 1", "$7", "$9",
+             "u, old") ") x ORDER BY x.v),"
+                       " notes AS (INSERT INTO messages (workspace_id, ticket_id, author_type, author_id, internal, body)"
+                       " SELECT $1, u.id, 'system', (n.v->>'rule_id')::bigint, true, n.v->>'body' FROM u,"
+                       " jsonb_array_elements(coalesce($10::jsonb, '[]')) WITH ORDINALITY n(v, ord) ORDER BY n.ord)"
+                       " SELECT chk.team_ok, chk.agent_ok, u.version, hdf_ticket_json(ROW(u.*)::tickets, c, (SELECT json_agg("
+                       "hdf_message_json(m) ORDER BY m.id) FROM messages m WHERE m.ticket_id = u.id AND NOT m.internal))::text"
+                       " FROM chk LEFT JOIN u ON true LEFT JOIN customers c ON c.id = u.customer_id",
+         10},
     /* $1 ws, $2 ticket, $3 author type, $4 author id, $5 internal, $6 sanitized body */
     [HDF_STMT_MESSAGE_CREATE] = {"message_create",
                                  "WITH t AS (UPDATE tickets SET updated_at = now() WHERE workspace_id = $1 AND id = $2"
