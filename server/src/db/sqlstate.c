@@ -37,6 +37,8 @@ static const struct {
      "a team with this name already exists in this workspace (names are compared case-insensitively)"},
     {"agents_workspace_email_key", "email", "duplicate", "an agent with this email already exists in this workspace"},
     {"custom_fields_workspace_object_key_key", "key", "duplicate", "a custom field with this key already exists for this object"},
+    {"sla_policies_workspace_priority_key", "priority", "duplicate",
+     "an SLA policy for this priority already exists in this workspace (one per priority)"},
     {"agent_teams_team_id_fkey", "team_ids", "not_found", "a team in team_ids was deleted while the agent was being saved"},
     /* customers: races the customer statements' own checks lost to a concurrent write */
     {"customers_workspace_email_key", "email", "duplicate", "another customer took this email concurrently; retry"},

@@ -197,6 +197,43 @@ const char hdf_session_setup_sql[] =
     " AND ($8::bigint IS NULL OR t.team_id = $8) AND ($9::bigint IS NULL OR t.assignee_id = $9)"                                   \
     " AND ($10::timestamptz IS NULL OR t.updated_at >= $10) ORDER BY t." col " " dir ", t.id " dir " LIMIT $11"
 
+/* ---- SLA policies and automation rules (handlers/admin_sla_policies.c, admin_automations.c) ---- */
+
+#define SLA_LATERAL                                                                                                                \
+    ", LATERAL (SELECT s.id, s.name, s.priority, s.first_response_minutes, s.resolution_minutes,"                                  \
+    " hdf_ts(s.created_at) AS created_at, hdf_ts(s.updated_at) AS updated_at) j"
+#define AUTOMATION_LATERAL                                                                                                         \
+    ", LATERAL (SELECT a.id, a.name, a.position, a.enabled, a.events, a.conditions, a.actions,"                                    \
+    " hdf_ts(a.created_at) AS created_at, hdf_ts(a.updated_at) AS updated_at) j"
+/* A rule's definition as automation_rule_parse reads it. */
+#define AUTOMATION_DEF_JSON                                                                                                        \
+    "json_build_object('name', a.name, 'position', a.position, 'enabled', a.enabled, 'events', a.events,"                          \
+    " 'conditions', a.conditions, 'actions', a.actions)"
+/* the 0-based positions of the ids in $n (a JSON array) that are not rows of table in workspace $1 */
+#define AUTOMATION_MISSING(cte, table, n)                                                                                          \
+    cte " AS (SELECT coalesce(array_agg(x.ord - 1 ORDER BY x.ord), '{}') AS idx FROM json_array_elements_text(" n "::json)"        \
+        " WITH ORDINALITY x(id, ord) WHERE NOT EXISTS (SELECT 1 FROM " table " t WHERE t.workspace_id = $1"                        \
+        " AND t.id = x.id::bigint))"
+#define JSON_DISTINCT_IDS(n) "ARRAY(SELECT DISTINCT x::bigint FROM json_array_elements_text(" n "::json) x)"
+#define JSON_DISTINCT_TEXT(n) "ARRAY(SELECT DISTINCT x FROM json_array_elements_text(" n "::json) x)"
+/* Refusals of deletes that rules refer to: the referring rule ids (sorted, '{}' when none). */
+#define RULES_REFERRING(cond)                                                                                                      \
+    "rules AS (SELECT coalesce(array_agg(r.id ORDER BY r.id), '{}') AS ids FROM automation_rules r WHERE r.workspace_id = $1"      \
+    " AND " cond ")"
+
+/* An audit entry of an automation rule's effect (actor automation/rule id, source automation). */
+#define AUDIT_INSERT_RULE                                                                                                          \
+    "INSERT INTO audit_log (workspace_id, object_type, object_id, version, actor_type, actor_id, source, request_id, changes,"     \
+    " rule_id)"
+/* The audit rows of automation effects ($effects: [{rule_id, changes}]) numbered after base. */
+#define RULE_AUDIT_ROWS(id, base, reqid, effects, from)                                                                            \
+    "SELECT $1, 'ticket', " id ", " base " + e.ord, 'automation', (e.v->>'rule_id')::bigint, 'automation', " reqid ","             \
+    " e.v->'changes', (e.v->>'rule_id')::bigint FROM " from ", jsonb_array_elements(coalesce(" effects "::jsonb, '[]'))"           \
+    " WITH ORDINALITY e(v, ord)"
+/* A ticket's customer as automation conditions read it (customer.*). */
+#define CUSTOMER_RULE_JSON                                                                                                         \
+    "json_build_object('email', c.email, 'name', c.name, 'tags', c.tags, 'custom_fields', c.custom_fields)::text"
+
 const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
     /* $1 key hash (bytea), $2 client address or NULL. last_used_at is stamped at most every 5 s per
      * key, and only when the key is usable from that address, so a busy key costs no write per
@@ -262,9 +299,14 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
      * ticket created meanwhile still stops the delete: its foreign key (23503, sqlstate.c). */
     [HDF_STMT_TEAM_DELETE] = {"team_delete",
                               "WITH refs AS (SELECT count(*) AS n FROM tickets WHERE workspace_id = $1 AND team_id = $2),"
-                              " d AS (DELETE FROM teams WHERE workspace_id = $1 AND id = $2 AND (SELECT n FROM refs) = 0"
-                              " RETURNING id) SELECT (SELECT id FROM d), (SELECT n FROM refs),"
-                              " EXISTS (SELECT 1 FROM teams WHERE workspace_id = $1 AND id = $2)",
+                              " " RULES_REFERRING(
+                                  "$2::bigint = ANY (r.team_ids)") ","
+                                                                   " d AS (DELETE FROM teams WHERE workspace_id = $1 AND id = $2 "
+                                                                   "AND (SELECT n FROM refs) = 0"
+                                                                   " AND cardinality((SELECT ids FROM rules)) = 0 RETURNING id) "
+                                                                   "SELECT (SELECT id FROM d), (SELECT n FROM refs),"
+                                                                   " EXISTS (SELECT 1 FROM teams WHERE workspace_id = $1 AND id = "
+                                                                   "$2), (SELECT ids FROM rules)::text",
                               2},
     /* $4 team_id or NULL, $5 active or NULL */
     [HDF_STMT_AGENTS_LIST] = {"agents_list",
@@ -311,9 +353,14 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
     /* Memberships go with the agent. Tickets assigned to the agent will refuse the delete (409). */
     [HDF_STMT_AGENT_DELETE] = {"agent_delete",
                                "WITH refs AS (SELECT count(*) AS n FROM tickets WHERE workspace_id = $1 AND assignee_id = $2),"
-                               " d AS (DELETE FROM agents WHERE workspace_id = $1 AND id = $2 AND (SELECT n FROM refs) = 0"
-                               " RETURNING id) SELECT (SELECT id FROM d), (SELECT n FROM refs),"
-                               " EXISTS (SELECT 1 FROM agents WHERE workspace_id = $1 AND id = $2)",
+                               " " RULES_REFERRING(
+                                   "$2::bigint = ANY (r.agent_ids)") ","
+                                                                     " d AS (DELETE FROM agents WHERE workspace_id = $1 AND id = "
+                                                                     "$2 AND (SELECT n FROM refs) = 0"
+                                                                     " AND cardinality((SELECT ids FROM rules)) = 0 RETURNING id) "
+                                                                     "SELECT (SELECT id FROM d), (SELECT n FROM refs),"
+                                                                     " EXISTS (SELECT 1 FROM agents WHERE workspace_id = $1 AND id "
+                                                                     "= $2), (SELECT ids FROM rules)::text",
                                2},
     /* $4 object or NULL */
     [HDF_STMT_CUSTOM_FIELDS_LIST] = {"custom_fields_list",
@@ -345,10 +392,176 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
                    " SELECT f.type, " ROW_JSON " FROM f" CUSTOM_FIELD_LATERAL,
          3},
     /* Values already stored in tickets' and customers' custom_fields stay; they are simply no
-     * longer validated against a definition. */
-    [HDF_STMT_CUSTOM_FIELD_DELETE] = {"custom_field_delete",
-                                      "DELETE FROM custom_fields WHERE workspace_id = $1 AND id = $2 RETURNING id", 2},
+     * longer validated against a definition. Rules referring to the field refuse the delete; the
+     * answer has the shape of the team and agent deletes' (no tickets ever refer to a field). */
+    [HDF_STMT_CUSTOM_FIELD_DELETE] =
+        {"custom_field_delete",
+         "WITH f AS (SELECT * FROM custom_fields WHERE workspace_id = $1 AND id = $2),"
+         " " RULES_REFERRING(
+             "EXISTS (SELECT 1 FROM f WHERE (f.object = 'ticket' AND f.key = ANY (r.ticket_field_keys))"
+             " OR (f.object = 'customer' AND f.key = ANY (r.customer_field_keys)))") ","
+                                                                                     " d AS (DELETE FROM custom_fields c WHERE "
+                                                                                     "c.workspace_id = $1 AND c.id = $2 AND "
+                                                                                     "cardinality((SELECT ids FROM rules)) = 0"
+                                                                                     " RETURNING c.id) SELECT (SELECT id FROM d), "
+                                                                                     "0, EXISTS (SELECT 1 FROM f), (SELECT ids "
+                                                                                     "FROM rules)::text",
+         2},
     /* ---- end of directory ---- */
+    /* ---- SLA policies and automation rules ----
+     * Lists, gets and deletes as the directory's. */
+    [HDF_STMT_SLA_POLICIES_LIST] = {"sla_policies_list",
+                                    "SELECT s.id, " ROW_JSON " FROM sla_policies s" SLA_LATERAL
+                                    " WHERE s.workspace_id = $1 AND s.id > $2 ORDER BY s.id LIMIT $3",
+                                    3},
+    [HDF_STMT_SLA_POLICY_GET] = {"sla_policy_get",
+                                 "SELECT " ROW_JSON " FROM sla_policies s" SLA_LATERAL " WHERE s.workspace_id = $1 AND s.id = $2",
+                                 2},
+    /* $2 name, $3 priority, $4 first_response_minutes, $5 resolution_minutes; a second policy for
+     * a priority is a unique violation (409, db/sqlstate.c) */
+    [HDF_STMT_SLA_POLICY_CREATE] = {"sla_policy_create",
+                                    "WITH s AS (INSERT INTO sla_policies (workspace_id, name, priority, first_response_minutes,"
+                                    " resolution_minutes) VALUES ($1, $2, $3, $4, $5) RETURNING *)"
+                                    " SELECT s.id, " ROW_JSON " FROM s" SLA_LATERAL,
+                                    5},
+    /* $3..$6 as create's $2..$5, each NULL when unchanged. Tickets keep the due times they got. */
+    [HDF_STMT_SLA_POLICY_UPDATE] =
+        {"sla_policy_update",
+         "WITH cur AS (SELECT * FROM sla_policies WHERE workspace_id = $1 AND id = $2),"
+         " want AS (SELECT cur.id, coalesce($3, cur.name) AS name, coalesce($4, cur.priority) AS priority,"
+         " coalesce($5::integer, cur.first_response_minutes) AS frm, coalesce($6::integer, cur.resolution_minutes) AS rm FROM cur),"
+         " u AS (UPDATE sla_policies s SET name = w.name, priority = w.priority, first_response_minutes = w.frm,"
+         " resolution_minutes = w.rm, updated_at = now() FROM want w, cur WHERE s.id = w.id"
+         " AND (w.name, w.priority, w.frm, w.rm) IS DISTINCT FROM (cur.name, cur.priority, cur.first_response_minutes,"
+         " cur.resolution_minutes) RETURNING s.*),"
+         " s AS (SELECT * FROM u UNION ALL SELECT * FROM cur WHERE NOT EXISTS (SELECT 1 FROM u))"
+         " SELECT " ROW_JSON " FROM s" SLA_LATERAL,
+         6},
+    /* Tickets measured against the policy keep their due times (ON DELETE SET NULL of policy_id). */
+    [HDF_STMT_SLA_POLICY_DELETE] = {"sla_policy_delete",
+                                    "DELETE FROM sla_policies WHERE workspace_id = $1 AND id = $2 RETURNING id", 2},
+    [HDF_STMT_AUTOMATIONS_LIST] = {"automations_list",
+                                   "SELECT a.id, " ROW_JSON " FROM automation_rules a" AUTOMATION_LATERAL
+                                   " WHERE a.workspace_id = $1 AND a.id > $2 ORDER BY a.id LIMIT $3",
+                                   3},
+    [HDF_STMT_AUTOMATION_GET] = {"automation_get",
+                                 "SELECT " ROW_JSON " FROM automation_rules a" AUTOMATION_LATERAL
+                                 " WHERE a.workspace_id = $1 AND a.id = $2",
+                                 2},
+    /* (revision, definition) of a rule, for a PATCH to merge into and validate whole */
+    [HDF_STMT_AUTOMATION_DEF] = {"automation_def",
+                                 "SELECT a.revision, " AUTOMATION_DEF_JSON "::text FROM automation_rules a"
+                                 " WHERE a.workspace_id = $1 AND a.id = $2",
+                                 2},
+    /* $2 name, $3 position, $4 enabled, $5 events, $6 conditions, $7 actions (JSON), $8 team ids,
+     * $9 agent ids, $10 ticket field keys, $11 customer field keys (JSON arrays: what the rule
+     * refers to). Returns (missing team positions, missing agent positions, id, json); nothing is
+     * written when a team or agent is missing. */
+    [HDF_STMT_AUTOMATION_CREATE] =
+        {"automation_create",
+         "WITH " AUTOMATION_MISSING("mt", "teams", "$8") ", " AUTOMATION_MISSING(
+             "ma", "agents",
+             "$9") ","
+                   " a AS (INSERT INTO automation_rules (workspace_id, name, position, enabled, events, conditions, actions, "
+                   "team_ids,"
+                   " agent_ids, ticket_field_keys, customer_field_keys) SELECT $1, $2, $3, $4, " JSON_TEXT_ARRAY(
+                       "$5") ", $6::jsonb,"
+                             " $7::jsonb, " JSON_DISTINCT_IDS("$8") ", " JSON_DISTINCT_IDS("$9") ", " JSON_DISTINCT_TEXT(
+                                 "$10") ", " JSON_DISTINCT_TEXT("$11") " FROM mt, ma WHERE cardinality(mt.idx) = 0 AND "
+                                                                       "cardinality(ma.idx) = 0 RETURNING *)"
+                                                                       " SELECT mt.idx::text, ma.idx::text, x.id, x.json FROM mt "
+                                                                       "CROSS JOIN ma"
+                                                                       " LEFT JOIN (SELECT a.id, " ROW_JSON
+                                                                       " AS json FROM a" AUTOMATION_LATERAL ") x ON true",
+         11},
+    /* $2 id, $3 the revision the definition was read at, $4..$13 as create's $2..$11. Returns
+     * (missing teams, missing agents, json: NULL when the rule changed or went meanwhile). */
+    [HDF_STMT_AUTOMATION_UPDATE] =
+        {"automation_update",
+         "WITH " AUTOMATION_MISSING("mt", "teams", "$10") ", " AUTOMATION_MISSING(
+             "ma", "agents",
+             "$11") ","
+                    " a AS (UPDATE automation_rules a SET name = $4, position = $5, enabled = $6, "
+                    "events = " JSON_TEXT_ARRAY(
+                        "$7") ","
+                              " conditions = $8::jsonb, actions = $9::jsonb, team_ids "
+                              "= " JSON_DISTINCT_IDS("$10") ", agent_ids = " JSON_DISTINCT_IDS(
+                                  "$11") ", ticket_field_keys = " JSON_DISTINCT_TEXT("$12") ", customer_field_keys "
+                                                                                            "= " JSON_DISTINCT_TEXT(
+                                                                                                "$13") ", "
+                                                                                                       "revis"
+                                                                                                       "ion "
+                                                                                                       "= "
+                                                                                                       "a."
+                                                                                                       "revis"
+                                                                                                       "ion "
+                                                                                                       "+ 1, "
+                                                                                                       "updat"
+                                                                                                       "ed_"
+                                                                                                       "at = "
+                                                                                                       "now()"
+                                                                                                       " FROM"
+                                                                                                       " mt, "
+                                                                                                       "ma "
+                                                                                                       "WHERE"
+                                                                                                       " a."
+                                                                                                       "works"
+                                                                                                       "pace_"
+                                                                                                       "id = "
+                                                                                                       "$1"
+                                                                                                       " AND "
+                                                                                                       "a.id "
+                                                                                                       "= $2 "
+                                                                                                       "AND "
+                                                                                                       "a."
+                                                                                                       "revis"
+                                                                                                       "ion "
+                                                                                                       "= $3 "
+                                                                                                       "AND "
+                                                                                                       "cardi"
+                                                                                                       "nalit"
+                                                                                                       "y(mt."
+                                                                                                       "idx) "
+                                                                                                       "= 0 "
+                                                                                                       "AND "
+                                                                                                       "cardi"
+                                                                                                       "nalit"
+                                                                                                       "y(ma."
+                                                                                                       "idx) "
+                                                                                                       "= 0 "
+                                                                                                       "RETUR"
+                                                                                                       "NING "
+                                                                                                       "a.*)"
+                                                                                                       " SELE"
+                                                                                                       "CT "
+                                                                                                       "mt."
+                                                                                                       "idx::"
+                                                                                                       "text,"
+                                                                                                       " ma."
+                                                                                                       "idx::"
+                                                                                                       "text,"
+                                                                                                       " ("
+                                                                                                       "SELEC"
+                                                                                                       "T"
+                                                                                                       " " ROW_JSON " FROM"
+                                                                                                       " "
+                                                                                                       "a" AUTOMATION_LATERAL ") "
+                                                                                                       "FROM "
+                                                                                                       "mt "
+                                                                                                       "CROSS"
+                                                                                                       " JOIN"
+                                                                                                       " ma",
+         13},
+    [HDF_STMT_AUTOMATION_DELETE] = {"automation_delete",
+                                    "DELETE FROM automation_rules WHERE workspace_id = $1 AND id = $2 RETURNING id", 2},
+    /* $1 ws: (rules version, the enabled rules as [{id, rule}]) from one snapshot, so the rules
+     * are exactly those of the version (automation/rules_cache.h) */
+    [HDF_STMT_AUTOMATION_RULES_LOAD] = {"automation_rules_load",
+                                        "SELECT hdf_rules_version($1), coalesce((SELECT json_agg(json_build_object('id', a.id,"
+                                        " 'rule', " AUTOMATION_DEF_JSON ") ORDER BY a.position, a.id) FROM automation_rules a"
+                                        " WHERE a.workspace_id = $1 AND a.enabled), '[]')::text",
+                                        1},
+    /* ---- end of automation ---- */
     /* ---- customers (handlers/customers.c) ----
      * $1 workspace, $2 object (ticket|customer): one row, the object's custom field definitions as
      * a JSON array of {key, type, options} ([] when none), for custom_fields_check_values. */
@@ -485,32 +698,51 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
      * ticket, its first message, the audit entries, and the composite view. $1 ws, $2 email,
      * $3 customer name, $4 customer tags, $5 customer custom_fields, $6 subject, $7 status,
      * $8 priority, $9 channel, $10 team, $11 assignee, $12 tags, $13 custom_fields, $14 sanitized
-     * body, $15 actor type, $16 actor id, $17 source, $18 request id. Nothing is written when the
-     * team or assignee is not the workspace's. */
+     * body, $15 actor type, $16 actor id, $17 source, $18 request id. Automation (ticket.created
+     * rules, evaluated in C before): $6..$13 are the final fields; $19 the request's fields (the
+     * creation entry's, NULL when rules changed nothing), $20 the rules' effects [{rule_id,
+     * changes}] (one audit entry each, versions 2, 3, ...; the ticket ends at the last), $21 their
+     * internal notes [{rule_id, body}], $22 the rules version they were evaluated with. Nothing is
+     * written when the team or assignee is not the workspace's, or when the rules version moved on
+     * (the caller reloads the rules and sends it again). Answers (team ok, agent ok, id, view,
+     * version, current rules version). */
     [HDF_STMT_TICKET_CREATE] =
         {"ticket_create",
          "WITH chk AS (SELECT ($10::bigint IS NULL OR EXISTS (SELECT 1 FROM teams WHERE workspace_id = $1 AND id = $10)) AS "
          "team_ok,"
-         " ($11::bigint IS NULL OR EXISTS (SELECT 1 FROM agents WHERE workspace_id = $1 AND id = $11)) AS agent_ok),"
+         " ($11::bigint IS NULL OR EXISTS (SELECT 1 FROM agents WHERE workspace_id = $1 AND id = $11)) AS agent_ok,"
+         " hdf_rules_version($1) AS rules_version),"
          " cust AS (INSERT INTO customers AS c (workspace_id, email, name, tags, custom_fields)"
          " SELECT $1, $2, $3, coalesce($4::text[], '{}'), coalesce($5::jsonb, '{}') FROM chk WHERE team_ok AND agent_ok"
+         " AND rules_version = $22"
          " ON CONFLICT (workspace_id, email) WHERE merged_into IS NULL DO UPDATE SET email = c.email RETURNING c.*),"
          " t AS (INSERT INTO tickets (workspace_id, customer_id, subject, status, priority, channel, team_id, assignee_id, tags,"
-         " custom_fields) SELECT $1, cust.id, $6, $7, $8, $9, $10, $11, $12::text[], $13::jsonb FROM cust RETURNING *),"
+         " custom_fields, version) SELECT $1, cust.id, $6, $7, $8, $9, $10, $11, $12::text[], $13::jsonb,"
+         " 1 + jsonb_array_length(coalesce($20::jsonb, '[]')) FROM cust RETURNING *),"
+         " notes AS (INSERT INTO messages (workspace_id, ticket_id, author_type, author_id, internal, body)"
+         " SELECT $1, t.id, 'system', (n.v->>'rule_id')::bigint, true, n.v->>'body' FROM t,"
+         " jsonb_array_elements(coalesce($21::jsonb, '[]')) WITH ORDINALITY n(v, ord) ORDER BY n.ord),"
+
          " m AS (INSERT INTO messages (workspace_id, ticket_id, author_type, author_id, body)"
          " SELECT $1, t.id, 'customer', t.customer_id, $14 FROM t WHERE $14::text IS NOT NULL RETURNING *),"
-         " ta AS (INSERT INTO audit_log (workspace_id, object_type, object_id, version, actor_type, actor_id, source, request_id,"
-         " changes) SELECT $1, 'ticket', t.id, 1, $15, $16, $17, $18, hdf_changes(NULL, hdf_ticket_fields(ROW(t.*)::tickets))"
-         " FROM t),"
-         " ca AS (INSERT INTO audit_log (workspace_id, object_type, object_id, version, actor_type, actor_id, source, request_id,"
-         " changes) SELECT $1, 'customer', cust.id, 1, $15, $16, $17, $18, jsonb_build_object('email', jsonb_build_object("
-         "'from', NULL, 'to', cust.email), 'name', jsonb_build_object('from', NULL, 'to', cust.name), 'tags', jsonb_build_object("
-         "'from', NULL, 'to', to_jsonb(cust.tags)), 'custom_fields', jsonb_build_object('from', NULL, 'to', cust.custom_fields))"
-         " FROM cust WHERE cust.created_at = now())"
-         " SELECT chk.team_ok, chk.agent_ok, t.id, hdf_ticket_json(ROW(t.*)::tickets, ROW(cust.*)::customers,"
-         " (SELECT json_agg(hdf_message_json(ROW(m.*)::messages)) FROM m))::text"
-         " FROM chk LEFT JOIN t ON true LEFT JOIN cust ON true",
-         18},
+         /* one INSERT, rows in version order, so audit ids follow versions */
+         " ta AS (" AUDIT_INSERT_RULE " SELECT * FROM (SELECT $1::bigint, 'ticket', t.id, 1::bigint AS v, $15::text, $16::bigint,"
+         " $17::text, $18::text, hdf_changes(NULL, coalesce($19::jsonb || jsonb_build_object('customer_id', t.customer_id),"
+         " hdf_ticket_fields(ROW(t.*)::tickets))), NULL::bigint FROM t UNION ALL " RULE_AUDIT_ROWS(
+             "t.id", "1", "$18", "$20",
+             "t") ") x ORDER BY x.v),"
+                  " ca AS (INSERT INTO audit_log (workspace_id, object_type, object_id, version, actor_type, actor_id, source, "
+                  "request_id,"
+                  " changes) SELECT $1, 'customer', cust.id, 1, $15, $16, $17, $18, jsonb_build_object('email', jsonb_build_object("
+                  "'from', NULL, 'to', cust.email), 'name', jsonb_build_object('from', NULL, 'to', cust.name), 'tags', "
+                  "jsonb_build_object("
+                  "'from', NULL, 'to', to_jsonb(cust.tags)), 'custom_fields', jsonb_build_object('from', NULL, 'to', "
+                  "cust.custom_fields))"
+                  " FROM cust WHERE cust.created_at = now())"
+                  " SELECT chk.team_ok, chk.agent_ok, t.id, hdf_ticket_json(ROW(t.*)::tickets, ROW(cust.*)::customers,"
+                  " (SELECT json_agg(hdf_message_json(ROW(m.*)::messages)) FROM m))::text, t.version, chk.rules_version"
+                  " FROM chk LEFT JOIN t ON true LEFT JOIN cust ON true",
+         22},
     /* $1 ws, $2 ticket, $3 include internal notes */
     [HDF_STMT_TICKET_GET] = {"ticket_get",
                              "SELECT t.version, hdf_ticket_json(t, c, (SELECT json_agg(hdf_message_json(m) ORDER BY m.id)"
@@ -518,14 +750,18 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
                              " FROM tickets t JOIN customers c ON c.id = t.customer_id WHERE t.workspace_id = $1 AND t.id = $2",
                              3},
     /* $1 ws, $2 ticket: inside the PATCH transaction, after LOCK_TIMEOUT */
+    /* Answers (version, fields, the rules version, the customer as automation conditions see it). */
     [HDF_STMT_TICKET_LOCK] = {"ticket_lock",
-                              "SELECT t.version, hdf_ticket_fields(t)::text FROM tickets t WHERE t.workspace_id = $1 AND t.id = $2"
-                              " FOR UPDATE",
+                              "SELECT t.version, hdf_ticket_fields(t)::text, hdf_rules_version($1), " CUSTOMER_RULE_JSON
+                              " FROM tickets t JOIN customers c ON c.id = t.customer_id WHERE t.workspace_id = $1 AND t.id = $2"
+                              " FOR UPDATE OF t",
                               2},
     /* $1 ws, $2 ticket, $3 the new fields (hdf_ticket_fields form), $4 actor type, $5 actor id,
-     * $6 source, $7 request id. One version and one audit entry for the whole effective change;
-     * the caller only sends it when something changed. team/assignee must be the workspace's.
-     * Answers (team ok, agent ok, version, composite view without internal notes). */
+     * $6 source, $7 request id; $8 the fields after the user's change alone (NULL when ticket.updated
+     * rules changed nothing), $9 the rules' effects [{rule_id, changes}] (one audit entry and
+     * version each, after the user's), $10 their internal notes [{rule_id, body}]. One version and one audit entry for the whole
+     * effective change; the caller only sends it when something changed. team/assignee must be the workspace's. Answers (team ok,
+     * agent ok, version, composite view without internal notes). */
     [HDF_STMT_TICKET_UPDATE] =
         {"ticket_update",
          "WITH n AS (SELECT $3::jsonb AS f), chk AS (SELECT"
@@ -536,15 +772,22 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
          " u AS (UPDATE tickets t SET subject = n.f->>'subject', status = n.f->>'status', priority = n.f->>'priority',"
          " team_id = (n.f->>'team_id')::bigint, assignee_id = (n.f->>'assignee_id')::bigint,"
          " tags = ARRAY(SELECT jsonb_array_elements_text(n.f->'tags')), custom_fields = n.f->'custom_fields',"
-         " version = t.version + 1, updated_at = now() FROM n, chk WHERE t.workspace_id = $1 AND t.id = $2 AND chk.team_ok"
+         " version = t.version + 1 + jsonb_array_length(coalesce($9::jsonb, '[]')), updated_at = now() FROM n, chk WHERE "
+         "t.workspace_id = $1 AND t.id = $2 AND chk.team_ok"
          " AND chk.agent_ok RETURNING t.*),"
          " a AS (INSERT INTO audit_log (workspace_id, object_type, object_id, version, actor_type, actor_id, source, request_id,"
-         " changes) SELECT $1, 'ticket', u.id, u.version, $4, $5, $6, $7, hdf_changes(hdf_ticket_fields(ROW(old.*)::tickets),"
-         " hdf_ticket_fields(ROW(u.*)::tickets)) FROM u, old)"
-         " SELECT chk.team_ok, chk.agent_ok, u.version, hdf_ticket_json(ROW(u.*)::tickets, c, (SELECT json_agg("
-         "hdf_message_json(m) ORDER BY m.id) FROM messages m WHERE m.ticket_id = u.id AND NOT m.internal))::text"
-         " FROM chk LEFT JOIN u ON true LEFT JOIN customers c ON c.id = u.customer_id",
-         7},
+         " changes, rule_id) SELECT * FROM (SELECT $1::bigint, 'ticket', u.id, old.version + 1::bigint AS v, $4::text, $5::bigint,"
+         " $6::text, $7::text, hdf_changes(hdf_ticket_fields(ROW(old.*)::tickets), coalesce($8::jsonb,"
+         " hdf_ticket_fields(ROW(u.*)::tickets))), NULL::bigint FROM u, old UNION ALL " RULE_AUDIT_ROWS(
+             "u.id", "old.version + 1", "$7", "$9",
+             "u, old") ") x ORDER BY x.v),"
+                       " notes AS (INSERT INTO messages (workspace_id, ticket_id, author_type, author_id, internal, body)"
+                       " SELECT $1, u.id, 'system', (n.v->>'rule_id')::bigint, true, n.v->>'body' FROM u,"
+                       " jsonb_array_elements(coalesce($10::jsonb, '[]')) WITH ORDINALITY n(v, ord) ORDER BY n.ord)"
+                       " SELECT chk.team_ok, chk.agent_ok, u.version, hdf_ticket_json(ROW(u.*)::tickets, c, (SELECT json_agg("
+                       "hdf_message_json(m) ORDER BY m.id) FROM messages m WHERE m.ticket_id = u.id AND NOT m.internal))::text"
+                       " FROM chk LEFT JOIN u ON true LEFT JOIN customers c ON c.id = u.customer_id",
+         10},
     /* $1 ws, $2 ticket, $3 author type, $4 author id, $5 internal, $6 sanitized body */
     [HDF_STMT_MESSAGE_CREATE] = {"message_create",
                                  "WITH t AS (UPDATE tickets SET updated_at = now() WHERE workspace_id = $1 AND id = $2"

@@ -28,6 +28,20 @@ enum hdf_stmt {
     HDF_STMT_CUSTOM_FIELD_UPDATE,
     HDF_STMT_CUSTOM_FIELD_DELETE,
     /* end of directory */
+    /* SLA policies and automation rules (handlers/admin_sla_policies.c, admin_automations.c) */
+    HDF_STMT_SLA_POLICIES_LIST,
+    HDF_STMT_SLA_POLICY_GET,
+    HDF_STMT_SLA_POLICY_CREATE,
+    HDF_STMT_SLA_POLICY_UPDATE,
+    HDF_STMT_SLA_POLICY_DELETE,
+    HDF_STMT_AUTOMATIONS_LIST,
+    HDF_STMT_AUTOMATION_GET,
+    HDF_STMT_AUTOMATION_DEF,
+    HDF_STMT_AUTOMATION_CREATE,
+    HDF_STMT_AUTOMATION_UPDATE,
+    HDF_STMT_AUTOMATION_DELETE,
+    HDF_STMT_AUTOMATION_RULES_LOAD,
+    /* end of automation */
     /* customers (handlers/customers.c); CUSTOM_FIELD_DEFS is the tickets' too */
     HDF_STMT_CUSTOM_FIELD_DEFS,
     HDF_STMT_CUSTOMER_GET,

@@ -105,14 +105,45 @@ void admin_delete(struct hdf_req *r, enum hdf_stmt stmt, const char *what)
     by_id(r, stmt, what, on_delete);
 }
 
-/* (deleted id or NULL, tickets referring, exists): tickets refer to it → 409 with their number. */
+/* A Postgres bigint[] literal ({3,5}) as a JSON array of ids. */
+static json_t *pg_ids(const char *s)
+{
+    json_t *ids = json_array();
+    for (const char *p = s; *p != '\0';) {
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        if (end != p)
+            json_array_append_new(ids, json_integer(v));
+        p = end != p ? end : p + 1;
+    }
+    return ids;
+}
+
+/* 409: automation rules refer to the object (rule_ids names them). */
+static void respond_rules_refer(struct hdf_req *r, json_t *ids)
+{
+    char detail[400], *list = json_dumps(ids, JSON_COMPACT);
+    snprintf(detail, sizeof(detail), "automation rules %s refer to this %s; change or delete them first (see rule_ids)", list,
+             r->handler_str);
+    free(list);
+    respond_problem_member(r, HDF_E_CONFLICT, detail, "rule_ids", ids);
+}
+
+/* (deleted id or NULL, tickets referring, exists, rules referring): tickets refer to it → 409
+ * with their number; rules → 409 with their ids. */
 static void on_delete_referenced(struct hdf_req *r, PGresult *res)
 {
+    json_t *rules = pg_ids(PQgetvalue(res, 0, 3));
     if (!PQgetisnull(res, 0, 0)) {
+        json_decref(rules);
         respond_no_content(r);
     } else if (PQgetvalue(res, 0, 2)[0] != 't') {
+        json_decref(rules);
         admin_not_found(r, r->handler_str);
+    } else if (json_array_size(rules) > 0) {
+        respond_rules_refer(r, rules);
     } else {
+        json_decref(rules);
         long long n = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
         respond_problem_fmt(r, HDF_E_CONFLICT, "%lld ticket%s refer%s to this %s; reassign %s first", n, n == 1 ? "" : "s",
                             n == 1 ? "s" : "", r->handler_str, n == 1 ? "it" : "them");

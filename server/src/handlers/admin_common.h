@@ -36,7 +36,8 @@ int admin_get_nullable_string(json_t *obj, const char *key, size_t max_chars, co
 void admin_get(struct hdf_req *r, enum hdf_stmt stmt, const char *what);
 /* DELETE /v1/<resource>/{id}: stmt returns the deleted id, or no row (404); answers 204. */
 void admin_delete(struct hdf_req *r, enum hdf_stmt stmt, const char *what);
-/* For teams and agents: a delete refused with 409 naming how many tickets refer to the object. */
+/* For teams, agents and custom fields: a delete refused with 409 naming how many tickets refer to
+ * the object, or which automation rules do (rule_ids). */
 void admin_delete_referenced(struct hdf_req *r, enum hdf_stmt stmt, const char *what);
 /* A 404 for <what>. */
 void admin_not_found(struct hdf_req *r, const char *what);

@@ -160,5 +160,5 @@ void custom_field_update(struct hdf_req *r)
 
 void custom_field_delete(struct hdf_req *r)
 {
-    admin_delete(r, HDF_STMT_CUSTOM_FIELD_DELETE, "custom field");
+    admin_delete_referenced(r, HDF_STMT_CUSTOM_FIELD_DELETE, "custom field");
 }

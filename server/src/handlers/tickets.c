@@ -16,6 +16,7 @@
 #include "common/cursor.h"
 #include "http/list.h"
 #include "handlers/customer_merge.h"
+#include "handlers/ticket_rules.h"
 #include "handlers/tickets.h"
 #include "http/respond.h"
 #include "model/custom_field.h"
@@ -27,6 +28,11 @@ struct create_ctx {
     struct hdf_ticket_create in;
     json_t *defs_ticket, *defs_customer;
     const char *body_html; /* sanitized */
+    struct hdf_auto_ruleset *rs;
+    json_t *initial, *final; /* the request's fields and the rules' outcome (NULL: rules changed nothing) */
+    struct hdf_rules_out rules;
+    int attempts; /* sends of the create statement (a stale rules version makes one more) */
+    int fresh;    /* the rules were loaded during this request */
 };
 
 static void create_ctx_dispose(void *p)
@@ -35,6 +41,9 @@ static void create_ctx_dispose(void *p)
     ticket_create_free(&c->in);
     json_decref(c->defs_ticket);
     json_decref(c->defs_customer);
+    json_decref(c->initial);
+    json_decref(c->final);
+    automation_ruleset_release(c->rs);
 }
 
 static void ws_text(struct hdf_req *r, char out[24])
@@ -117,42 +126,126 @@ static void respond_view(struct hdf_req *r, int status, int64_t id, int64_t vers
 
 /* ---- create ---- */
 
+static void create_insert(struct hdf_req *r);
+
+static void on_create_rules(struct hdf_req *r, PGresult *res)
+{
+    ((struct create_ctx *)r->handler_data)->fresh = 1;
+    ticket_rules_store(r, res);
+    create_insert(r);
+}
+
+/* (team ok, agent ok, id, view, version, rules version): no id with team and agent ok means the
+ * rules version moved on and nothing was written: reload the rules and evaluate again. */
 static void on_created(struct hdf_req *r, PGresult *res)
 {
+    struct create_ctx *c = r->handler_data;
     hdf_field_errors_t fe = {0};
     if (id_not_found(r, res, &fe))
         return;
-    respond_view(r, 201, strtoll(PQgetvalue(res, 0, 2), NULL, 10), 1, PQgetvalue(res, 0, 3), (size_t)PQgetlength(res, 0, 3));
+    if (PQgetisnull(res, 0, 2)) {
+        if (c->attempts >= 3)
+            respond_problem(r, HDF_E_CONFLICT, "the workspace's automation rules kept changing during the request; retry", NULL);
+        else
+            ticket_rules_query(r, on_create_rules);
+        return;
+    }
+    respond_view(r, 201, strtoll(PQgetvalue(res, 0, 2), NULL, 10), strtoll(PQgetvalue(res, 0, 4), NULL, 10), PQgetvalue(res, 0, 3),
+                 (size_t)PQgetlength(res, 0, 3));
+}
+
+/* The request's ticket in hdf_ticket_fields form (without customer_id), as rules see it. */
+static json_t *create_fields(const struct hdf_ticket_create *in)
+{
+    json_t *cf = in->custom_fields != NULL ? json_deep_copy(in->custom_fields) : json_object();
+    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:O, s:o}", "subject", in->subject, "status", in->status, "priority",
+                     in->priority, "channel", in->channel, "team_id", in->team_id > 0 ? json_integer(in->team_id) : json_null(),
+                     "assignee_id", in->assignee_id > 0 ? json_integer(in->assignee_id) : json_null(), "tags", in->tags,
+                     "custom_fields", cf);
+}
+
+/* ticket.created rules over the request (and its first message's text); -1 after a 409, 1 on a
+ * conflict of rules not known to be current (reload them first). */
+static int create_run_rules(struct hdf_req *r)
+{
+    struct create_ctx *c = r->handler_data;
+    json_decref(c->initial);
+    json_decref(c->final);
+    c->initial = c->final = NULL;
+    memset(&c->rules, 0, sizeof(c->rules));
+    if (!(c->rs->events & HDF_AUTO_EV_TICKET_CREATED))
+        return 0;
+    json_t *ticket = create_fields(&c->in);
+    json_t *customer = json_pack("{s:s, s:s?, s:O?, s:O?}", "email", c->in.customer_email, "name", c->in.customer_name, "tags",
+                                 c->in.customer_tags, "custom_fields", c->in.customer_custom_fields);
+    char *text = NULL;
+    size_t textlen;
+    if (c->body_html != NULL && sanitize_text_content(c->body_html, strlen(c->body_html), &text, &textlen) != SANITIZE_OK)
+        text = NULL;
+    struct hdf_auto_subject s = {.ticket = ticket, .customer = customer, .message_text = text, .message_author_type = "customer"};
+    int rc = ticket_rules_run(r, c->rs, HDF_AUTO_EV_TICKET_CREATED, &s, c->fresh, &c->rules);
+    free(text);
+    json_decref(customer);
+    if (rc == 0 && c->rules.effects != NULL) {
+        c->final = ticket;
+        c->initial = create_fields(&c->in);
+    } else {
+        json_decref(ticket);
+    }
+    return rc;
+}
+
+static const char *id_text(struct hdf_req *r, const json_t *v)
+{
+    char buf[24];
+    if (!json_is_integer(v))
+        return NULL;
+    snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+    return request_strdup(r, buf);
 }
 
 static void create_insert(struct hdf_req *r)
 {
     struct create_ctx *c = r->handler_data;
     struct hdf_ticket_create *in = &c->in;
-    char ws[24], team[24], assignee[24], actor[24];
+    automation_ruleset_release(c->rs);
+    c->rs = ticket_rules_get(r);
+    c->attempts++;
+    int rc = create_run_rules(r);
+    if (rc == 1)
+        ticket_rules_query(r, on_create_rules);
+    if (rc != 0)
+        return;
+    json_t *f = c->final != NULL ? c->final : create_fields(in);
+    char ws[24], actor[24], version[24];
     ws_text(r, ws);
-    snprintf(team, sizeof(team), "%lld", (long long)in->team_id);
-    snprintf(assignee, sizeof(assignee), "%lld", (long long)in->assignee_id);
     snprintf(actor, sizeof(actor), "%lld", (long long)request_actor_id(r));
+    snprintf(version, sizeof(version), "%lld", (long long)c->rs->version);
     const char *params[] = {ws,
                             in->customer_email,
                             in->customer_name,
                             pool_tags(r, in->customer_tags),
                             pool_json(r, in->customer_custom_fields),
-                            in->subject,
-                            in->status,
-                            in->priority,
-                            in->channel,
-                            in->team_id > 0 ? team : NULL,
-                            in->assignee_id > 0 ? assignee : NULL,
-                            pool_tags(r, in->tags),
-                            in->custom_fields != NULL ? pool_json(r, in->custom_fields) : "{}",
+                            json_string_value(json_object_get(f, "subject")),
+                            json_string_value(json_object_get(f, "status")),
+                            json_string_value(json_object_get(f, "priority")),
+                            json_string_value(json_object_get(f, "channel")),
+                            id_text(r, json_object_get(f, "team_id")),
+                            id_text(r, json_object_get(f, "assignee_id")),
+                            pool_tags(r, json_object_get(f, "tags")),
+                            pool_json(r, json_object_get(f, "custom_fields")),
                             c->body_html,
                             request_actor_type(r),
                             actor,
                             request_source(r),
-                            r->request_id};
+                            r->request_id,
+                            pool_json(r, c->initial),
+                            c->rules.effects,
+                            c->rules.notes,
+                            version};
     request_query(r, HDF_STMT_TICKET_CREATE, params, NULL, on_created);
+    if (f != c->final)
+        json_decref(f);
 }
 
 static void create_check_fields(struct hdf_req *r)
@@ -271,6 +364,9 @@ struct patch_ctx {
     int64_t if_match; /* -1: no If-Match */
     json_t *fields;   /* the new fields */
     json_t *defs;
+    json_t *old, *customer, *user; /* as locked; the fields after the user's change alone, when rules changed more */
+    struct hdf_auto_ruleset *rs;
+    struct hdf_rules_out rules;
 };
 
 static void patch_ctx_dispose(void *p)
@@ -278,6 +374,10 @@ static void patch_ctx_dispose(void *p)
     struct patch_ctx *c = p;
     json_decref(c->fields);
     json_decref(c->defs);
+    json_decref(c->old);
+    json_decref(c->customer);
+    json_decref(c->user);
+    automation_ruleset_release(c->rs);
 }
 
 static void on_patch_view(struct hdf_req *r, PGresult *res)
@@ -303,7 +403,16 @@ static void patch_write(struct hdf_req *r)
     ws_text(r, ws);
     snprintf(ids, sizeof(ids), "%lld", (long long)c->id);
     snprintf(actor, sizeof(actor), "%lld", (long long)request_actor_id(r));
-    const char *params[] = {ws, ids, pool_json(r, c->fields), request_actor_type(r), actor, request_source(r), r->request_id};
+    const char *params[] = {ws,
+                            ids,
+                            pool_json(r, c->fields),
+                            request_actor_type(r),
+                            actor,
+                            request_source(r),
+                            r->request_id,
+                            pool_json(r, c->user),
+                            c->rules.effects,
+                            c->rules.notes};
     request_query(r, HDF_STMT_TICKET_UPDATE, params, NULL, on_updated);
 }
 
@@ -320,6 +429,61 @@ static void on_patch_defs(struct hdf_req *r, PGresult *res)
     patch_write(r);
 }
 
+/* The secondary pass: ticket.updated rules over (old, the user's new fields); -1 after a 409. */
+static int patch_run_rules(struct hdf_req *r)
+{
+    struct patch_ctx *c = r->handler_data;
+    if (!(c->rs->events & HDF_AUTO_EV_TICKET_UPDATED))
+        return 0;
+    json_t *ticket = json_deep_copy(c->fields);
+    struct hdf_auto_subject s = {.ticket = ticket, .previous = c->old, .customer = c->customer};
+    /* the lock statement answered the rules version: these rules are current */
+    if (ticket_rules_run(r, c->rs, HDF_AUTO_EV_TICKET_UPDATED, &s, 1, &c->rules) != 0) {
+        json_decref(ticket);
+        return -1;
+    }
+    if (c->rules.effects != NULL) {
+        c->user = c->fields;
+        c->fields = ticket;
+    } else {
+        json_decref(ticket);
+    }
+    return 0;
+}
+
+/* The locked ticket and the current rules: apply the PATCH, run the rules, write. */
+static void patch_apply(struct hdf_req *r)
+{
+    struct patch_ctx *c = r->handler_data;
+    hdf_field_errors_t fe = {0};
+    c->fields = ticket_apply_patch(c->old, r->body, &fe);
+    if (c->fields == NULL) {
+        respond_field_errors(r, &fe);
+        return;
+    }
+    if (json_equal(c->old, c->fields)) { /* nothing changes: no write, no version, no audit entry, no rules */
+        query_view(r, c->id, 0, on_patch_view);
+        return;
+    }
+    if (patch_run_rules(r) != 0)
+        return;
+    if (json_object_get(r->body, "custom_fields") != NULL)
+        load_defs(r, "ticket", on_patch_defs);
+    else
+        patch_write(r);
+}
+
+static void on_patch_rules(struct hdf_req *r, PGresult *res)
+{
+    struct patch_ctx *c = r->handler_data;
+    ticket_rules_store(r, res);
+    automation_ruleset_release(c->rs);
+    c->rs = ticket_rules_get(r);
+    patch_apply(r);
+}
+
+/* (version, fields, rules version, customer): the lock answers the rules version too, so a stale
+ * cache costs one query only when the rules changed. */
 static void on_locked(struct hdf_req *r, PGresult *res)
 {
     struct patch_ctx *c = r->handler_data;
@@ -333,23 +497,13 @@ static void on_locked(struct hdf_req *r, PGresult *res)
                             (long long)c->if_match, (long long)version);
         return;
     }
-    json_t *old = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
-    hdf_field_errors_t fe = {0};
-    c->fields = ticket_apply_patch(old, r->body, &fe);
-    int same = c->fields != NULL && json_equal(old, c->fields);
-    json_decref(old);
-    if (c->fields == NULL) {
-        respond_field_errors(r, &fe);
-        return;
-    }
-    if (same) { /* nothing changes: no write, no version, no audit entry */
-        query_view(r, c->id, 0, on_patch_view);
-        return;
-    }
-    if (json_object_get(r->body, "custom_fields") != NULL)
-        load_defs(r, "ticket", on_patch_defs);
+    c->old = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
+    c->customer = json_loads(PQgetvalue(res, 0, 3), 0, NULL);
+    c->rs = ticket_rules_get(r);
+    if (c->rs->version != strtoll(PQgetvalue(res, 0, 2), NULL, 10))
+        ticket_rules_query(r, on_patch_rules);
     else
-        patch_write(r);
+        patch_apply(r);
 }
 
 /* BEGIN, SET LOCAL lock_timeout and the row lock go out as one round trip. */

@@ -136,6 +136,17 @@ void respond_problem(struct hdf_req *r, hdf_error_t e, const char *detail, json_
     free(s);
 }
 
+void respond_problem_member(struct hdf_req *r, hdf_error_t e, const char *detail, const char *member, json_t *value)
+{
+    json_t *p = problem_build(e, detail, r->request_id, NULL);
+    json_object_set_new(p, member, value);
+    size_t len;
+    char *s = json_dump_compact(p, &len);
+    json_decref(p);
+    respond_text(r, hdf_error_status(e), "application/problem+json", s, len);
+    free(s);
+}
+
 void respond_problem_fmt(struct hdf_req *r, hdf_error_t e, const char *fmt, ...)
 {
     char detail[512];

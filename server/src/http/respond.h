@@ -17,6 +17,8 @@ void respond_no_content(struct hdf_req *r);
 /* detail may be NULL (the title is used); errors (owned) may be NULL. */
 void respond_problem(struct hdf_req *r, hdf_error_t e, const char *detail, json_t *errors);
 void respond_problem_fmt(struct hdf_req *r, hdf_error_t e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A problem with one more member (rule_ids of automation_conflict, say); takes ownership of value. */
+void respond_problem_member(struct hdf_req *r, hdf_error_t e, const char *detail, const char *member, json_t *value);
 /* 400 validation_failed from collected field errors. */
 void respond_field_errors(struct hdf_req *r, hdf_field_errors_t *fe);
 /* A list page: {"data": [rows' JSON text in column json_col, at most limit], "next_cursor": ...}
