@@ -4,6 +4,7 @@
 # installs what is missing, builds Release (build/) and ASan+UBSan (build-asan/), runs the unit
 # tests and fuzz-corpus replays (ctest, both builds), the clang-format check, the API tests
 # (pytest against the ASan server and a private Postgres that the fixture starts itself), the
+# webhook signature cross-check against the standardwebhooks npm package (a ctest), the
 # OpenAPI lint and, when ../shared is beside the checkout, the conformance interface check.
 #
 # A failed install or build stops the run; every test step runs even if an earlier one failed.
@@ -166,16 +167,22 @@ step_api_tests() {
     return "$rc"
 }
 
-# @redocly/cli (recommended ruleset, tuned in redocly.yaml if present), pinned with a lockfile
-# in tests/tools and installed once into build-tools/npm; reinstalled when the lockfile changes.
-step_openapi_lint() {
+# Node tools pinned with a lockfile in tests/tools (@redocly/cli for the OpenAPI lint, the
+# standardwebhooks package for the webhook signature cross-check that ctest runs), installed once
+# into build-tools/npm and reinstalled when the lockfile changes. Before ctest, which needs them.
+step_node_tools() {
     if ! cmp -s tests/tools/package-lock.json "$TOOLS_DIR/package-lock.json" ||
-        [[ ! -x "$TOOLS_DIR/node_modules/.bin/redocly" ]]; then
+        [[ ! -x "$TOOLS_DIR/node_modules/.bin/redocly" ]] || [[ ! -d "$TOOLS_DIR/node_modules/standardwebhooks" ]]; then
         mkdir -p "$TOOLS_DIR" &&
             cp tests/tools/package.json tests/tools/package-lock.json "$TOOLS_DIR/" &&
             (cd "$TOOLS_DIR" && bounded 600 npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) ||
             return
     fi
+    echo "Node tools ready in $TOOLS_DIR (tests/tools/package-lock.json)"
+}
+
+# @redocly/cli (recommended ruleset, tuned in redocly.yaml if present).
+step_openapi_lint() {
     REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
         bounded 300 "$TOOLS_DIR/node_modules/.bin/redocly" lint schemas/openapi.yaml
 }
@@ -188,6 +195,9 @@ run_fatal "install packages" step_packages
 run_fatal "build Release (build/)" step_build_release
 run_fatal "build ASan+UBSan (build-asan/)" step_build_asan
 
+run_step "install Node test tools (build-tools/npm)" step_node_tools || true
+# the webhook cross-check (ctest webhook_interop) fails rather than skips without its package
+export HDF_REQUIRE_NODE_TOOLS=1
 run_step "unit tests + fuzz replays, Release (ctest)" step_ctest_release || true
 run_step "unit tests + fuzz replays, ASan+UBSan (ctest)" step_ctest_asan || true
 run_step "clang-format" step_clang_format || true

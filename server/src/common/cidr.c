@@ -57,7 +57,7 @@ int cidr_parse_pg_array(const char *s, hdf_cidr_t *out, int max)
     return n;
 }
 
-static int prefix_equal(const uint8_t *a, const uint8_t *b, int bits)
+int cidr_prefix_equal(const uint8_t *a, const uint8_t *b, int bits)
 {
     int bytes = bits / 8, rest = bits % 8;
     if (memcmp(a, b, (size_t)bytes) != 0)
@@ -84,7 +84,7 @@ int cidr_contains(const hdf_cidr_t *net, const struct sockaddr *sa)
     } else {
         return 0;
     }
-    return family == net->family && prefix_equal(addr, net->addr, net->prefix);
+    return family == net->family && cidr_prefix_equal(addr, net->addr, net->prefix);
 }
 
 int cidr_any_contains(const hdf_cidr_t *nets, int n, const struct sockaddr *sa)

@@ -20,6 +20,8 @@ int cidr_parse(const char *s, size_t len, hdf_cidr_t *out);
 /* Parses Postgres's text form of cidr[] ("{10.0.0.0/8,::1/128}"). Returns the count, -1 if malformed;
  * at most max are stored (more is malformed). */
 int cidr_parse_pg_array(const char *s, hdf_cidr_t *out, int max);
+/* Whether the first bits bits of a and b are equal. */
+int cidr_prefix_equal(const uint8_t *a, const uint8_t *b, int bits);
 int cidr_contains(const hdf_cidr_t *net, const struct sockaddr *sa);
 int cidr_any_contains(const hdf_cidr_t *nets, int n, const struct sockaddr *sa);
 
