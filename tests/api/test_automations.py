@@ -254,3 +254,13 @@ def test_sla_follows_priority_set_by_rules(api, admin_key):
     create_rule(api, admin_key.token)
     t = create_ticket(api, admin_key.token, subject='refund now')
     assert t['priority'] == 'high' and t['sla']['policy_id'] == policy['id'] and t['sla']['first_response_due_at']
+
+
+def test_first_message_fields_without_its_text(api, admin_key):
+    """A create's first message is there for rules on message.author_type even when no rule reads
+    message.body (its text is only extracted from the HTML for rules that read it)."""
+    create_rule(api, admin_key.token, conditions={'all': [{'field': 'message.author_type', 'op': 'eq', 'value': 'customer'}]},
+                actions=[{'type': 'add_tags', 'value': ['has-message']}])
+    with_body = create_ticket(api, admin_key.token, subject='s', body='<p>hello</p>')
+    without = create_ticket(api, admin_key.token, subject='s')
+    assert with_body['tags'] == ['has-message'] and without['tags'] == []

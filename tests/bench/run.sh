@@ -459,8 +459,8 @@ HWM_AFTER=$(vm VmHWM)
 
 # ---- what two features cost: 50 automation rules on create, rate limiting on get ----
 # Each pair is measured A, B, A, B (alternating, so drift and noise fall on both alike) and the
-# cost is 1 - mean(B) / mean(A). Rules: 49 that match no benchmark ticket (subject keywords) and
-# one that matches every one (adds a tag), all on ticket.created. Rate limiting: the same server
+# cost is 1 - mean(B) / mean(A). Rules (ticket.created, two conditions each): 50 that match no
+# benchmark ticket (subject keywords), then 49 of them and one that matches every create. Rate limiting: the same server
 # binary started a second time with every HDF_RATE_LIMIT_<CATEGORY>=off, measured on get.
 COMPARE_DURATION=$DURATION
 [[ $MODE == full ]] && COMPARE_DURATION=$((DURATION / 2))
@@ -470,33 +470,50 @@ compare_rps() { # NAME LUA: wrk for COMPARE_DURATION after a warm-up, req/s on s
 }
 cost_pct() { awk -v a1="$1" -v a2="$2" -v b1="$3" -v b2="$4" 'BEGIN { printf "%.1f", 100 * (1 - (b1 + b2) / (a1 + a2)) }'; }
 RULE_IDS=()
-say "automation: creating 50 ticket.created rules"
-for i in $(seq 1 50); do
-    if ((i == 50)); then
+say "automation: creating 51 ticket.created rules (disabled)"
+for i in $(seq 1 51); do
+    if ((i == 51)); then
         cond='{"field":"subject","op":"contains","value":"has not arrived"}' act='{"type":"add_tags","value":["delivery"]}'
     else
         cond="{\"field\":\"subject\",\"op\":\"contains\",\"value\":\"keyword-$i\"}" act="{\"type\":\"set_priority\",\"value\":\"high\"}"
     fi
-    rule=$(api POST /v1/automations "{\"name\":\"bench rule $i\",\"position\":$i,\"enabled\":true,\"events\":[\"ticket.created\"],\"conditions\":{\"all\":[$cond,{\"field\":\"priority\",\"op\":\"ne\",\"value\":\"urgent\"}]},\"actions\":[$act]}")
+    rule=$(api POST /v1/automations "{\"name\":\"bench rule $i\",\"position\":$i,\"enabled\":false,\"events\":[\"ticket.created\"],\"conditions\":{\"all\":[$cond,{\"field\":\"priority\",\"op\":\"ne\",\"value\":\"urgent\"}]},\"actions\":[$act]}")
     expect_status 201 "POST /v1/automations"
     RULE_IDS+=("$(json "(:'j'::json)->>'id'" "$rule")")
 done
-rules_enabled() {
-    for id in "${RULE_IDS[@]}"; do
-        api PATCH "/v1/automations/$id" "{\"enabled\":$1}" >/dev/null
-        expect_status 200 "PATCH /v1/automations/$id"
+RULES_ON=()
+for i in $(seq 0 50); do RULES_ON+=(false); done
+rule_set() { # INDEX true|false
+    [[ "${RULES_ON[$1]}" == "$2" ]] && return
+    api PATCH "/v1/automations/${RULE_IDS[$1]}" "{\"enabled\":$2}" >/dev/null
+    expect_status 200 "PATCH /v1/automations/${RULE_IDS[$1]}"
+    RULES_ON[$1]=$2
+}
+rules_phase() { # none | nomatch (rules 1-50: none matches) | match (rules 2-51: the last matches every create)
+    local i want
+    for i in $(seq 0 50); do
+        want=false
+        [[ $1 == nomatch ]] && ((i < 50)) && want=true
+        [[ $1 == match ]] && ((i > 0)) && want=true
+        rule_set "$i" "$want"
     done
 }
-RULES_RPS=()
-for phase in 0 50 0 50; do
-    if ((phase == 0)); then rules_enabled false; else rules_enabled true; fi
-    say "create with $phase enabled rules, ${COMPARE_DURATION} s"
-    rps=$(compare_rps "create-rules$phase-${#RULES_RPS[@]}" create) || { FAILED+=("create with $phase rules"); rps=0; }
-    RULES_RPS+=("$rps")
+declare -A RULES_RPS
+for round in 1 2; do
+    for phase in none nomatch match; do
+        rules_phase "$phase"
+        say "create, rules: $phase, ${COMPARE_DURATION} s"
+        rps=$(compare_rps "create-rules-$phase-$round" create) || { FAILED+=("create with rules $phase"); rps=0; }
+        RULES_RPS[$phase$round]=$rps
+    done
 done
-rules_enabled false
-RULES_COST=$(cost_pct "${RULES_RPS[0]}" "${RULES_RPS[2]}" "${RULES_RPS[1]}" "${RULES_RPS[3]}")
-LINE_RULES="POST /v1/tickets without rules ${RULES_RPS[0]} and ${RULES_RPS[2]} req/s, with 50 enabled ticket.created rules ${RULES_RPS[1]} and ${RULES_RPS[3]} req/s (alternating runs of ${COMPARE_DURATION} s): rules cost ${RULES_COST}% (target: at most 10%)"
+rules_phase none
+COST_NOMATCH=$(cost_pct "${RULES_RPS[none1]}" "${RULES_RPS[none2]}" "${RULES_RPS[nomatch1]}" "${RULES_RPS[nomatch2]}")
+COST_MATCH=$(cost_pct "${RULES_RPS[none1]}" "${RULES_RPS[none2]}" "${RULES_RPS[match1]}" "${RULES_RPS[match2]}")
+LINE_RULES="POST /v1/tickets (alternating runs of ${COMPARE_DURATION} s): without rules ${RULES_RPS[none1]} and ${RULES_RPS[none2]} req/s; \
+with 50 enabled ticket.created rules that match nothing ${RULES_RPS[nomatch1]} and ${RULES_RPS[nomatch2]} req/s (cost ${COST_NOMATCH}%); \
+with 50 of which one matches every create and adds a tag (one more audit entry per ticket) ${RULES_RPS[match1]} and \
+${RULES_RPS[match2]} req/s (cost ${COST_MATCH}%); target: at most 10%"
 say "$LINE_RULES"
 
 RL_PORT=$((HTTP_PORT + 1))
@@ -529,6 +546,20 @@ NOLIMIT_PID=""
 RL_COST=$(cost_pct "${RL_RPS[1]}" "${RL_RPS[3]}" "${RL_RPS[0]}" "${RL_RPS[2]}")
 LINE_RL="GET /v1/tickets/{id} with rate limiting off ${RL_RPS[1]} and ${RL_RPS[3]} req/s, on (every category limited, none refusing) ${RL_RPS[0]} and ${RL_RPS[2]} req/s (alternating runs of ${COMPARE_DURATION} s): rate limiting costs ${RL_COST}% (target: at most 5%)"
 say "$LINE_RL"
+
+# ---- latency below saturation: at 64 closed-loop connections latency is queueing (Little's law:
+# mean latency = connections / throughput); at the server's pool size it is the request's own ----
+LAT_CONNS=$DB_CONNS_TOTAL
+LAT_PARTS=()
+for s in get patch; do
+    if wrk_run "$s-lat-warmup" "$s" "$WARMUP" "$LAT_CONNS" && wrk_run "$s-lat" "$s" "$COMPARE_DURATION" "$LAT_CONNS"; then
+        LAT_PARTS+=("$s $(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$WORK/$s-lat.wrk") req/s, p50 $(to_ms "$(awk '$1 == "50%" { print $2 }' "$WORK/$s-lat.wrk")") ms, p99 $(to_ms "$(awk '$1 == "99%" { print $2 }' "$WORK/$s-lat.wrk")") ms")
+    else
+        FAILED+=("$s at $LAT_CONNS connections")
+    fi
+done
+LINE_LAT="At $LAT_CONNS connections (the server's database connections; ${COMPARE_DURATION} s): $(IFS=';'; echo "${LAT_PARTS[*]}" | sed 's/;/; /g')"
+say "$LINE_LAT"
 
 # ---- 1,000 open connections: GETs, while a plain curl asks /v1/me ----
 say "$CONNS_1K connections: wrk on get for $DURATION_1K s"
@@ -573,6 +604,8 @@ report() {
     echo "$LINE_RULES."
     echo
     echo "$LINE_RL."
+    echo
+    echo "$LINE_LAT."
     echo
     echo "| scenario | server round trips/request | server statements/request | pgbench round trips/transaction | pgbench statements/transaction | pgbench tps at $DB_CONNS_TOTAL clients | api/that |"
     echo "|---|---|---|---|---|---|---|"

@@ -383,15 +383,20 @@ static int rule_order(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
-static int rule_reads_customer(const struct hdf_auto_rule *r)
+/* Whether a condition of r reads a field of fields[0..n). */
+static int rule_reads(const struct hdf_auto_rule *r, const enum hdf_auto_field *fields, size_t n)
 {
     for (size_t i = 0; i < r->nall + r->nany; i++) {
         enum hdf_auto_field f = i < r->nall ? r->all[i].field : r->any[i - r->nall].field;
-        if (f == HDF_AF_CUSTOMER_NAME || f == HDF_AF_CUSTOMER_TAGS || f == HDF_AF_CUSTOMER_CUSTOM_FIELD)
-            return 1;
+        for (size_t k = 0; k < n; k++)
+            if (f == fields[k])
+                return 1;
     }
     return 0;
 }
+
+static const enum hdf_auto_field customer_fields[] = {HDF_AF_CUSTOMER_NAME, HDF_AF_CUSTOMER_TAGS, HDF_AF_CUSTOMER_CUSTOM_FIELD};
+static const enum hdf_auto_field message_body_field[] = {HDF_AF_MESSAGE_BODY};
 
 struct hdf_auto_ruleset *automation_ruleset_build(const json_t *rules, int64_t version, size_t *skipped)
 {
@@ -418,7 +423,8 @@ struct hdf_auto_ruleset *automation_ruleset_build(const json_t *rules, int64_t v
             continue;
         }
         rs->events |= r->events;
-        rs->needs_customer |= rule_reads_customer(r);
+        rs->needs_customer |= rule_reads(r, customer_fields, 3);
+        rs->needs_message_text |= rule_reads(r, message_body_field, 1);
         rs->n++;
     }
     qsort(rs->rules, rs->n, sizeof(*rs->rules), rule_order);

@@ -474,7 +474,7 @@ int db_pool_is_up(const hdf_db_pool_t *p)
     return p->connected > 0;
 }
 
-void db_pool_acquire(hdf_db_pool_t *p, hdf_db_waiter_t *w, hdf_db_acquire_cb cb)
+static void acquire(hdf_db_pool_t *p, hdf_db_waiter_t *w, hdf_db_acquire_cb cb, int first)
 {
     w->pool = p;
     w->conn = NULL;
@@ -491,15 +491,25 @@ void db_pool_acquire(hdf_db_pool_t *p, hdf_db_waiter_t *w, hdf_db_acquire_cb cb)
         pool_retry_due(p);
     /* with nothing connected and no attempt under way the database is down: fail fast */
     int down = p->connected == 0 && !pool_connecting(p);
-    if (down || p->nwaiting >= (size_t)p->cfg->db_queue_max) {
+    if (down || (!first && p->nwaiting >= (size_t)p->cfg->db_queue_max)) {
         if (!down)
             metrics_inc(&hdf_metrics.db_rejected);
         cb(w, HDF_E_UNAVAILABLE);
         return;
     }
     w->enqueued_at = h2o_now(p->loop);
-    h2o_linklist_insert(&p->waiting, &w->link);
+    h2o_linklist_insert(first ? p->waiting.next : &p->waiting, &w->link);
     set_waiting(p, p->nwaiting + 1);
+}
+
+void db_pool_acquire(hdf_db_pool_t *p, hdf_db_waiter_t *w, hdf_db_acquire_cb cb)
+{
+    acquire(p, w, cb, 0);
+}
+
+void db_pool_acquire_first(hdf_db_pool_t *p, hdf_db_waiter_t *w, hdf_db_acquire_cb cb)
+{
+    acquire(p, w, cb, 1);
 }
 
 int db_pool_acquire_idle(hdf_db_pool_t *p, hdf_db_waiter_t *w, hdf_db_acquire_cb cb)

@@ -50,6 +50,9 @@ int db_pool_is_up(const hdf_db_pool_t *pool);
 
 /* Lends a connection: on_acquire runs now (an idle connection, or a refusal) or later. */
 void db_pool_acquire(hdf_db_pool_t *pool, hdf_db_waiter_t *w, hdf_db_acquire_cb cb);
+/* For a short statement that requests wait on (a rate-limit lease): queued ahead of every waiter
+ * and never refused for a full queue, so it does not wait behind the requests it gates. */
+void db_pool_acquire_first(hdf_db_pool_t *pool, hdf_db_waiter_t *w, hdf_db_acquire_cb cb);
 /* For housekeeping that must never queue behind or crowd out requests: lends a connection only
  * when one is idle (on_acquire runs before this returns 0); otherwise returns -1 and does nothing. */
 int db_pool_acquire_idle(hdf_db_pool_t *pool, hdf_db_waiter_t *w, hdf_db_acquire_cb cb);

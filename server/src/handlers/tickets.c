@@ -180,9 +180,13 @@ static int create_run_rules(struct hdf_req *r)
                                  c->in.customer_tags, "custom_fields", c->in.customer_custom_fields);
     char *text = NULL;
     size_t textlen;
-    if (c->body_html != NULL && sanitize_text_content(c->body_html, strlen(c->body_html), &text, &textlen) != SANITIZE_OK)
+    /* parsing the body for its text is the dear part: only when a rule reads message.body (the
+     * others still see that there is a first message, and its author type) */
+    if (c->body_html != NULL && c->rs->needs_message_text &&
+        sanitize_text_content(c->body_html, strlen(c->body_html), &text, &textlen) != SANITIZE_OK)
         text = NULL;
-    struct hdf_auto_subject s = {.ticket = ticket, .customer = customer, .message_text = text, .message_author_type = "customer"};
+    const char *shown = text != NULL ? text : c->body_html != NULL && !c->rs->needs_message_text ? "" : NULL;
+    struct hdf_auto_subject s = {.ticket = ticket, .customer = customer, .message_text = shown, .message_author_type = "customer"};
     int rc = ticket_rules_run(r, c->rs, HDF_AUTO_EV_TICKET_CREATED, &s, c->fresh, &c->rules);
     free(text);
     json_decref(customer);

@@ -258,8 +258,8 @@ static void lease_send(struct rl_entry *e, int64_t want, int64_t now, int idle_o
             e->busy = 0;
             return;
         }
-    } else {
-        db_pool_acquire(e->rl->worker->db, &e->db, on_lease_conn);
+    } else { /* requests wait on it: ahead of them in the pool's queue */
+        db_pool_acquire_first(e->rl->worker->db, &e->db, on_lease_conn);
     }
     metrics_inc(&hdf_metrics.rl_lease_statements);
 }
