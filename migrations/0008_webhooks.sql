@@ -192,7 +192,71 @@ END
 $$;
 CREATE TRIGGER customers_outbox AFTER INSERT OR UPDATE ON customers FOR EACH ROW EXECUTE FUNCTION hdf_customer_event();
 
+-- SLA notifications: one timer per (ticket, target, stage), kept by a trigger whenever a ticket's
+-- due times are set or change, found through the index on fire_at (never a scan of tickets) by
+-- hdf_sla_tick, which the delivery workers run every few seconds. warning fires at 80% of the
+-- time allowed, breached at the due time; each emits only if the target is still unmet then.
+CREATE TABLE sla_timers (
+    ticket_id bigint NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
+    target    text NOT NULL CHECK (target IN ('first_response', 'resolution')),
+    stage     text NOT NULL CHECK (stage IN ('warning', 'breached')),
+    due_at    timestamptz NOT NULL,
+    fire_at   timestamptz NOT NULL,
+    PRIMARY KEY (ticket_id, target, stage)
+);
+CREATE INDEX sla_timers_fire_idx ON sla_timers (fire_at);
+
+CREATE FUNCTION hdf_sla_timers_set() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF NEW.first_response_due_at IS NOT DISTINCT FROM OLD.first_response_due_at
+           AND NEW.resolution_due_at IS NOT DISTINCT FROM OLD.resolution_due_at THEN
+            RETURN NULL;
+        END IF;
+        DELETE FROM sla_timers WHERE ticket_id = NEW.id;
+    END IF;
+    INSERT INTO sla_timers (ticket_id, target, stage, due_at, fire_at)
+    SELECT NEW.id, x.target, x.stage, x.due, CASE x.stage WHEN 'breached' THEN x.due ELSE NEW.created_at + (x.due - NEW.created_at) * 0.8 END
+    FROM (VALUES ('first_response', NEW.first_response_due_at), ('resolution', NEW.resolution_due_at)) AS d(target, due)
+    CROSS JOIN LATERAL (VALUES (d.target, 'warning', d.due), (d.target, 'breached', d.due)) AS x(target, stage, due)
+    WHERE x.due IS NOT NULL;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER tickets_sla_timers AFTER INSERT OR UPDATE OF priority, first_response_due_at, resolution_due_at ON tickets
+    FOR EACH ROW EXECUTE FUNCTION hdf_sla_timers_set();
+
+-- Fires up to batch due timers (skipping those another worker is firing); returns how many
+-- events it wrote. data: the ticket (as in ticket.updated) plus sla_target, due_at and changes {}.
+CREATE FUNCTION hdf_sla_tick(batch integer) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    n integer := 0;
+    r record;
+BEGIN
+    FOR r IN
+        DELETE FROM sla_timers s WHERE (s.ticket_id, s.target, s.stage) IN
+            (SELECT ticket_id, target, stage FROM sla_timers WHERE fire_at <= now() ORDER BY fire_at LIMIT batch
+             FOR UPDATE SKIP LOCKED)
+        RETURNING s.*
+    LOOP
+        PERFORM hdf_outbox_emit(t.workspace_id, 'sla.' || r.stage,
+                                hdf_ticket_summary_json(t, c)::jsonb
+                                || jsonb_build_object('sla_target', r.target, 'due_at', hdf_ts(r.due_at), 'changes', '{}'::jsonb))
+        FROM tickets t JOIN customers c ON c.id = t.customer_id
+        WHERE t.id = r.ticket_id
+          AND CASE r.target WHEN 'first_response' THEN t.first_response_at IS NULL ELSE t.resolved_at IS NULL END;
+        IF FOUND THEN
+            n := n + 1;
+        END IF;
+    END LOOP;
+    RETURN n;
+END
+$$;
+
 GRANT SELECT, INSERT ON outbox_events TO hdf_server;
+GRANT SELECT, INSERT, UPDATE, DELETE ON sla_timers TO hdf_server; -- UPDATE: hdf_sla_tick locks rows (FOR UPDATE)
 GRANT SELECT, INSERT, UPDATE, DELETE ON webhook_subscriptions TO hdf_server;
 GRANT SELECT, INSERT, UPDATE ON webhook_deliveries, webhook_attempts TO hdf_server;
 GRANT USAGE ON SEQUENCE webhook_subscriptions_id_seq TO hdf_server;

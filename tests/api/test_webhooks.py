@@ -16,6 +16,8 @@ import signal
 import threading
 import time
 
+import pathlib
+
 import pytest
 
 import hdf
@@ -200,6 +202,19 @@ def verify(req, secret):
     return len(v1s), len(entries)
 
 
+SCHEMAS = pathlib.Path(__file__).resolve().parents[2] / 'schemas' / 'events'
+
+
+def check_schema(e):
+    """The envelope and data carry what schemas/events/<type>.v1.json requires (and no other envelope
+    member); types of the members are left to the full validators in CI."""
+    schema = json.loads((SCHEMAS / f'{e["type"]}.v1.json').read_text())
+    assert set(e) == set(schema['required'])
+    data = schema['properties']['data']
+    assert set(data['required']) <= set(e['data']), set(data['required']) - set(e['data'])
+    assert set(e['data']) <= set(data['properties']), set(e['data']) - set(data['properties'])
+
+
 def wait_for(fn, timeout=15, what='condition'):
     return hdf.wait_until(fn, timeout, interval=0.05, what=what)
 
@@ -261,6 +276,7 @@ def test_every_event_type_arrives_once_signed(wh, receiver):
         assert q['headers']['X-HDF-Delivery-Attempt'] == '1'
         assert q['headers']['Content-Type'] == 'application/json'
         assert 'changes' in e['data']
+        check_schema(e)
         assert verify(q, s['secret']) == (1, 1)
     by_type = {}
     for e in receiver.events('/ok'):
@@ -396,3 +412,29 @@ def test_secrets_are_not_stored_in_clear(wh, receiver):
     stored = c.sql(f'SELECT secret_enc FROM webhook_subscriptions WHERE id = {s["id"]}')[0][0]
     assert stored.startswith('v1.') and s['secret'] not in stored
     assert s['secret'][6:] not in c.pg.dump(db=DB)
+
+
+def test_sla_warning_and_breach_are_emitted_and_delivered(wh, receiver):
+    c = wh()
+    r = c.post('/v1/sla-policies', {'name': 'urgent', 'priority': 'urgent', 'first_response_minutes': 10,
+                                    'resolution_minutes': 60})
+    assert r.status_code == 201, r.text
+    s = c.subscribe(receiver.url('/ok'), events=['sla.warning', 'sla.breached'])
+    r = c.post('/v1/tickets', {'subject': 'Down', 'priority': 'urgent', 'customer': {'email': 'sla@example.com'}})
+    assert r.status_code == 201, r.text
+    tid = r.json()['id']
+    timers = c.sql(f'SELECT target, stage FROM sla_timers WHERE ticket_id = {tid} ORDER BY 1, 2')
+    assert timers == [('first_response', 'breached'), ('first_response', 'warning'), ('resolution', 'breached'),
+                      ('resolution', 'warning')]
+    # the first response is met before its timers fire: those two fire without an event
+    assert c.post(f'/v1/tickets/{tid}/messages', {'body': 'Looking'}).status_code == 201
+    c.sql(f"UPDATE sla_timers SET fire_at = now() - interval '1 second' WHERE ticket_id = {tid}")
+    wait_for(lambda: len(receiver.received('/ok')) >= 2, what='sla events delivered')
+    time.sleep(0.5)
+    got = sorted((e['type'], e['data']['sla_target']) for e in receiver.events('/ok'))
+    assert got == [('sla.breached', 'resolution'), ('sla.warning', 'resolution')]
+    assert all(e['data']['id'] == tid for e in receiver.events('/ok'))
+    for e in receiver.events('/ok'):
+        check_schema(e)
+    assert c.sql(f'SELECT count(*) FROM sla_timers WHERE ticket_id = {tid}') == [('0',)]
+    assert verify(receiver.received('/ok')[0], s['secret']) == (1, 1)

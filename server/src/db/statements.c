@@ -937,4 +937,6 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
                                "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8"
                                " FROM webhook_deliveries WHERE status IN ('pending', 'delivering')",
                                0},
+    /* SLA notifications due now (at most $1; migrations/0008_webhooks.sql): the number of events written */
+    [HDF_STMT_SLA_TICK] = {"sla_tick", "SELECT hdf_sla_tick($1::integer)", 1},
 };

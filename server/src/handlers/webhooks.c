@@ -129,8 +129,7 @@ static void respond_with_secret(struct hdf_req *r, int status, const char *json,
         return;
     }
     json_object_set_new(obj, "secret", json_string(op->secret));
-    respond_json_obj(r, status, obj);
-    json_decref(obj);
+    respond_json_obj(r, status, obj); /* takes obj */
     explicit_bzero(op->secret, sizeof(op->secret));
 }
 
@@ -292,8 +291,7 @@ static void on_redelivered(struct hdf_req *r, PGresult *res)
     }
     json_t *deliveries = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
     json_t *obj = json_pack("{s:s,s:o*}", "event_id", PQgetvalue(res, 0, 0), "deliveries", deliveries);
-    respond_json_obj(r, 202, obj);
-    json_decref(obj);
+    respond_json_obj(r, 202, obj); /* takes obj */
 }
 
 void event_redeliver(struct hdf_req *r)

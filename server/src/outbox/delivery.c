@@ -31,6 +31,8 @@
 #define CLAIM_BATCH 64
 #define SAFETY_CLAIM_MS 30000
 #define STATS_EVERY_MS 5000
+#define SLA_EVERY_MS 2000
+#define SLA_BATCH "500"
 #define RECONNECT_MS 1000
 #define POLL_MAX_MS 5000
 #define DRAIN_MS (HDF_DELIVERY_TIMEOUT_MS + 1000)
@@ -59,7 +61,7 @@ struct loop {
     struct transfer *sending; /* in flight */
     int in_flight;
     int want_claim;
-    int64_t next_due_ms, next_safety_ms, next_stats_ms;
+    int64_t next_due_ms, next_safety_ms, next_stats_ms, next_sla_ms;
     hdf_backoff_policy_t policy;
 };
 
@@ -415,6 +417,17 @@ static void update_stats(struct loop *l)
     PQclear(res);
 }
 
+/* SLA warnings and breaches that fell due (an index probe on sla_timers.fire_at); the events they
+ * write wake every worker through NOTIFY like any other. A full batch runs again at once. */
+static void sla_tick(struct loop *l)
+{
+    const char *params[] = {SLA_BATCH};
+    PGresult *res = exec_stmt(l, HDF_STMT_SLA_TICK, params);
+    int full = res != NULL && PQntuples(res) == 1 && atoi(PQgetvalue(res, 0, 0)) >= atoi(SLA_BATCH);
+    l->next_sla_ms = now_ms() + (full ? 0 : SLA_EVERY_MS);
+    PQclear(res);
+}
+
 /* ---- the loop ---- */
 
 static void drain_notifications(struct loop *l)
@@ -439,6 +452,8 @@ static int poll_timeout(struct loop *l, int stopping)
         until = l->next_due_ms;
     if (l->next_safety_ms < until)
         until = l->next_safety_ms;
+    if (!stopping && l->next_sla_ms < until)
+        until = l->next_sla_ms;
     return until > now ? (int)(until - now) : 0;
 }
 
@@ -467,6 +482,8 @@ static void step(struct loop *l, int stopping)
             claim(l);
         if (now_ms() >= l->next_stats_ms)
             update_stats(l);
+        if (now_ms() >= l->next_sla_ms)
+            sla_tick(l);
     }
     struct curl_waitfd fd = {.fd = PQsocket(l->pg), .events = CURL_WAIT_POLLIN};
     int numfds = 0;
