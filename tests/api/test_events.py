@@ -3,9 +3,19 @@ each change, oldest first, cursor paginated, any role; and the outbox metrics. R
 server (no subscriptions: events are written, nothing is delivered)."""
 import re
 
-from hdf import assert_problem
+from hdf import assert_problem, parse_time
 
 EVENT_ID = re.compile(r'^evt_[0-9A-Za-z]{22}$')
+BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
+
+
+def id_time_ms(event_id):
+    """The Unix milliseconds in an event id (webhook/event.h: 48 bits of ms, then 80 random)."""
+    n = 0
+    for ch in event_id[4:]:
+        n = n * 62 + BASE62.index(ch)
+    assert n < 2 ** 128
+    return n >> 80
 
 
 def feed(api, token, query=''):
@@ -35,6 +45,9 @@ def test_feed_paginates_oldest_first_with_type_filter(api, workspace, admin_key,
     assert [e['type'] for e in seen] == ['customer.created'] * 3 + ['customer.updated']
     assert all(EVENT_ID.match(e['id']) and e['workspace_id'] == workspace.id and e['schema_version'] == 1 for e in seen)
     assert [e['id'] for e in seen] == sorted(e['id'] for e in seen)  # ids sort by creation
+    for e in seen:  # the ids made in SQL have event.h's layout
+        assert abs(id_time_ms(e['id']) - parse_time(e['occurred_at']).timestamp() * 1000) <= 1
+    assert len({e['id'][-13:] for e in seen}) == len(seen)
     assert seen[3]['data']['changes'] == {'name': {'from': None, 'to': 'Zed'}}
     assert seen[0]['data']['changes']['email'] == {'from': None, 'to': 'feed0@example.com'}
 
