@@ -119,21 +119,25 @@ DECLARE
     ch jsonb;
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        ch := hdf_changes(NULL, hdf_ticket_fields(NEW));
+        ch := hdf_event_changes(NULL, hdf_ticket_fields(NEW));
     ELSE
-        ch := hdf_changes(hdf_ticket_fields(OLD), hdf_ticket_fields(NEW));
+        ch := hdf_event_changes(hdf_ticket_fields(OLD), hdf_ticket_fields(NEW));
         IF ch = '{}'::jsonb THEN
             RETURN NULL; -- a touch (updated_at, SLA bookkeeping) is not a change anyone subscribes to
         END IF;
     END IF;
     SELECT * INTO c FROM customers WHERE id = NEW.customer_id;
+    -- hdf_ticket_json / hdf_ticket_summary_json (0004), written out so that hdf_ticket_row is
+    -- inlined into this function's cached plans instead of being planned at every call
     IF TG_OP = 'INSERT' THEN
         PERFORM hdf_outbox_emit(NEW.workspace_id, 'ticket.created',
-            hdf_ticket_json(NEW, c, (SELECT json_agg(hdf_message_json(m) ORDER BY m.id) FROM messages m
-                                     WHERE m.ticket_id = NEW.id))::jsonb || jsonb_build_object('changes', ch));
+            (SELECT row_to_json(v)::jsonb FROM (SELECT r.*, coalesce((SELECT json_agg(hdf_message_json(m) ORDER BY m.id)
+                                                                     FROM messages m WHERE m.ticket_id = NEW.id), '[]'::json)
+                                                          AS messages FROM hdf_ticket_row(NEW, c) r) v)
+            || jsonb_build_object('changes', ch));
     ELSE
         PERFORM hdf_outbox_emit(NEW.workspace_id, 'ticket.updated',
-            hdf_ticket_summary_json(NEW, c)::jsonb || jsonb_build_object('changes', ch));
+            (SELECT row_to_json(r)::jsonb FROM hdf_ticket_row(NEW, c) r) || jsonb_build_object('changes', ch));
     END IF;
     RETURN NULL;
 END
@@ -156,16 +160,30 @@ LANGUAGE sql IMMUTABLE AS $$
                               'custom_fields', c.custom_fields, 'metadata', c.metadata, 'merged_into', c.merged_into)
 $$;
 
--- A customer as GET /v1/customers/{id} shows it (plus merged_into).
+-- A customer as GET /v1/customers/{id} shows it (plus merged_into). PL/pgSQL rather than SQL here
+-- and below: a SQL function that cannot be inlined is planned again at every call, a PL/pgSQL one
+-- keeps its plans for the session (a fifth of a trigger's cost).
 CREATE FUNCTION hdf_customer_event_json(c customers) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object('id', c.id, 'email', c.email, 'name', c.name, 'phone', c.phone, 'tags', to_jsonb(c.tags),
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN jsonb_build_object('id', c.id, 'email', c.email, 'name', c.name, 'phone', c.phone, 'tags', to_jsonb(c.tags),
         'custom_fields', c.custom_fields, 'metadata', c.metadata,
         'external_profiles', coalesce((SELECT jsonb_agg(jsonb_build_object('provider', e.provider, 'external_id', e.external_id,
                                                                            'url', e.url) ORDER BY e.provider, e.external_id)
                                        FROM customer_external_profiles e WHERE e.customer_id = c.id), '[]'::jsonb),
         'merged_into', c.merged_into, 'version', c.version, 'created_at', hdf_ts(c.created_at),
-        'updated_at', hdf_ts(c.updated_at))
+        'updated_at', hdf_ts(c.updated_at));
+END
+$$;
+
+-- hdf_changes (0004) with cached plans, for the triggers.
+CREATE FUNCTION hdf_event_changes(before jsonb, after jsonb) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RETURN (SELECT coalesce(jsonb_object_agg(k, jsonb_build_object('from', before -> k, 'to', after -> k)), '{}'::jsonb)
+            FROM jsonb_object_keys(after) AS k
+            WHERE before IS NULL OR before -> k IS DISTINCT FROM after -> k);
+END
 $$;
 
 CREATE FUNCTION hdf_customer_event() RETURNS trigger
@@ -175,10 +193,10 @@ DECLARE
     etype text := 'customer.updated';
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        ch := hdf_changes(NULL, hdf_customer_fields(NEW));
+        ch := hdf_event_changes(NULL, hdf_customer_fields(NEW));
         etype := 'customer.created';
     ELSE
-        ch := hdf_changes(hdf_customer_fields(OLD), hdf_customer_fields(NEW));
+        ch := hdf_event_changes(hdf_customer_fields(OLD), hdf_customer_fields(NEW));
         IF ch = '{}'::jsonb THEN
             RETURN NULL;
         END IF;
