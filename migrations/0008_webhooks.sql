@@ -61,8 +61,12 @@ CREATE INDEX webhook_subscriptions_fanout_idx ON webhook_subscriptions (workspac
 CREATE TABLE webhook_deliveries (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     workspace_id    bigint NOT NULL,
-    event_id        bigint NOT NULL REFERENCES outbox_events (id) ON DELETE CASCADE,
-    subscription_id bigint NOT NULL REFERENCES webhook_subscriptions (id) ON DELETE CASCADE,
+    -- No foreign keys on the two columns the triggers write: their checks (a FOR KEY SHARE of the
+    -- subscription per delivery, taken by every concurrent writer of the workspace) cost more than
+    -- the rest of the fan-out. A deleted subscription's deliveries go with it (trigger below); the
+    -- worker claims only deliveries of existing, enabled subscriptions.
+    event_id        bigint NOT NULL,
+    subscription_id bigint NOT NULL,
     status          text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivering', 'succeeded', 'failed')),
     attempts        integer NOT NULL DEFAULT 0, -- attempts whose outcome was recorded
     claims          integer NOT NULL DEFAULT 0, -- the fencing token of the current claim
@@ -77,6 +81,16 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE status IN ('pending', 'delivering');
 CREATE INDEX webhook_deliveries_event_idx ON webhook_deliveries (event_id);
 CREATE INDEX webhook_deliveries_subscription_idx ON webhook_deliveries (subscription_id, id);
+
+CREATE FUNCTION hdf_webhook_subscription_deleted() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM webhook_deliveries WHERE subscription_id = OLD.id;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER webhook_subscriptions_deleted AFTER DELETE ON webhook_subscriptions
+    FOR EACH ROW EXECUTE FUNCTION hdf_webhook_subscription_deleted();
 
 CREATE TABLE webhook_attempts (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -276,5 +290,6 @@ $$;
 GRANT SELECT, INSERT ON outbox_events TO hdf_server;
 GRANT SELECT, INSERT, UPDATE, DELETE ON sla_timers TO hdf_server; -- UPDATE: hdf_sla_tick locks rows (FOR UPDATE)
 GRANT SELECT, INSERT, UPDATE, DELETE ON webhook_subscriptions TO hdf_server;
-GRANT SELECT, INSERT, UPDATE ON webhook_deliveries, webhook_attempts TO hdf_server;
+GRANT SELECT, INSERT, UPDATE, DELETE ON webhook_deliveries TO hdf_server;
+GRANT SELECT, INSERT, UPDATE ON webhook_attempts TO hdf_server;
 GRANT USAGE ON SEQUENCE webhook_subscriptions_id_seq TO hdf_server;

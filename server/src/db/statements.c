@@ -927,11 +927,14 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
          " SELECT d.id, d.subscription_id, $10::integer, $9::text, $5::integer, $7::text, $6::text, $8::integer FROM d"
          " RETURNING id",
          10},
-    /* Milliseconds until the next delivery is due (negative: overdue), NULL when none is. */
-    [HDF_STMT_DELIVERY_NEXT_DUE] = {"delivery_next_due",
-                                    "SELECT floor(extract(epoch FROM min(next_attempt_at) - clock_timestamp()) * 1000)::bigint"
-                                    " FROM webhook_deliveries WHERE status IN ('pending', 'delivering')",
-                                    0},
+    /* Milliseconds until the next delivery of an enabled subscription is due (negative: overdue);
+     * no row when there is none. */
+    [HDF_STMT_DELIVERY_NEXT_DUE] =
+        {"delivery_next_due",
+         "SELECT floor(extract(epoch FROM d.next_attempt_at - clock_timestamp()) * 1000)::bigint"
+         " FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id AND s.enabled"
+         " WHERE d.status IN ('pending', 'delivering') ORDER BY d.next_attempt_at LIMIT 1",
+         0},
     /* /metrics: deliveries not yet done, and the age in seconds of the oldest */
     [HDF_STMT_OUTBOX_STATS] = {"outbox_stats",
                                "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8"

@@ -32,6 +32,7 @@
 #define SAFETY_CLAIM_MS 30000
 #define STATS_EVERY_MS 5000
 #define SLA_EVERY_MS 2000
+#define NEXT_DUE_RETRY_MS 50
 #define SLA_BATCH "500"
 #define RECONNECT_MS 1000
 #define POLL_MAX_MS 5000
@@ -377,7 +378,8 @@ static void schedule_next_due(struct loop *l)
     l->next_due_ms = 0;
     if (res != NULL && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
         long long ms = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        l->next_due_ms = now_ms() + (ms > 0 ? ms : 0) + 1;
+        /* due already, yet not claimed just now: another worker's claim holds it; look again soon */
+        l->next_due_ms = now_ms() + (ms > 0 ? ms + 1 : NEXT_DUE_RETRY_MS);
     }
     PQclear(res);
 }
