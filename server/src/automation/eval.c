@@ -418,7 +418,10 @@ struct hdf_auto_ruleset *automation_ruleset_build(const json_t *rules, int64_t v
             continue;
         }
         rs->events |= r->events;
-        rs->needs_customer |= rule_reads_customer(r);
+        if (rule_reads_customer(r)) {
+            rs->needs_customer = 1;
+            rs->customer_events |= r->events;
+        }
         rs->n++;
     }
     qsort(rs->rules, rs->n, sizeof(*rs->rules), rule_order);

@@ -570,6 +570,12 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
          "SELECT coalesce(json_agg(json_build_object('key', f.key, 'type', f.type, 'options', f.options)"
          " ORDER BY f.key), '[]')::text FROM custom_fields f WHERE f.workspace_id = $1 AND f.object = $2",
          2},
+    /* $1 workspace, $2 normalised email: the live customer as automation conditions read it (no
+     * row when none), for ticket.created rules that read stored customer fields */
+    [HDF_STMT_CUSTOMER_RULE_BY_EMAIL] = {"customer_rule_by_email",
+                                         "SELECT " CUSTOMER_RULE_JSON " FROM customers c WHERE c.workspace_id = $1"
+                                         " AND c.email = $2 AND c.merged_into IS NULL",
+                                         2},
     /* $1 workspace, $2 id: (merged_into, json or NULL when merged) */
     [HDF_STMT_CUSTOMER_GET] = {"customer_get",
                                "SELECT c.merged_into, CASE WHEN c.merged_into IS NULL THEN " ROW_JSON

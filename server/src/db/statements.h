@@ -44,6 +44,7 @@ enum hdf_stmt {
     /* end of automation */
     /* customers (handlers/customers.c); CUSTOM_FIELD_DEFS is the tickets' too */
     HDF_STMT_CUSTOM_FIELD_DEFS,
+    HDF_STMT_CUSTOMER_RULE_BY_EMAIL,
     HDF_STMT_CUSTOMER_GET,
     HDF_STMT_CUSTOMERS_LIST,
     HDF_STMT_CUSTOMER_UPSERT,

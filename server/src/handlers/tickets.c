@@ -31,8 +31,10 @@ struct create_ctx {
     struct hdf_auto_ruleset *rs;
     json_t *initial, *final; /* the request's fields and the rules' outcome (NULL: rules changed nothing) */
     struct hdf_rules_out rules;
-    int attempts; /* sends of the create statement (a stale rules version makes one more) */
-    int fresh;    /* the rules were loaded during this request */
+    int attempts;      /* sends of the create statement (a stale rules version makes one more) */
+    int fresh;         /* the rules were loaded during this request */
+    int customer_read; /* the stored customer was looked up (customer: it, or NULL: none) */
+    json_t *customer;
 };
 
 static void create_ctx_dispose(void *p)
@@ -43,6 +45,7 @@ static void create_ctx_dispose(void *p)
     json_decref(c->defs_customer);
     json_decref(c->initial);
     json_decref(c->final);
+    json_decref(c->customer);
     automation_ruleset_release(c->rs);
 }
 
@@ -176,8 +179,11 @@ static int create_run_rules(struct hdf_req *r)
     if (!(c->rs->events & HDF_AUTO_EV_TICKET_CREATED))
         return 0;
     json_t *ticket = create_fields(&c->in);
-    json_t *customer = json_pack("{s:s, s:s?, s:O?, s:O?}", "email", c->in.customer_email, "name", c->in.customer_name, "tags",
-                                 c->in.customer_tags, "custom_fields", c->in.customer_custom_fields);
+    /* an existing customer is kept as stored (the create does not merge the request's members) */
+    json_t *customer = c->customer != NULL
+                           ? json_incref(c->customer)
+                           : json_pack("{s:s, s:s?, s:O?, s:O?}", "email", c->in.customer_email, "name", c->in.customer_name,
+                                       "tags", c->in.customer_tags, "custom_fields", c->in.customer_custom_fields);
     char *text = NULL;
     size_t textlen;
     if (c->body_html != NULL && sanitize_text_content(c->body_html, strlen(c->body_html), &text, &textlen) != SANITIZE_OK)
@@ -204,12 +210,37 @@ static const char *id_text(struct hdf_req *r, const json_t *v)
     return request_strdup(r, buf);
 }
 
+static void on_stored_customer(struct hdf_req *r, PGresult *res)
+{
+    struct create_ctx *c = r->handler_data;
+    c->customer_read = 1;
+    if (PQntuples(res) > 0)
+        c->customer = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+    create_insert(r);
+}
+
+/* Whether ticket.created rules read stored customer fields (name, tags, custom fields) that were
+ * not looked up yet: only then does a create cost the one query more. */
+static int create_needs_customer(struct hdf_req *r)
+{
+    struct create_ctx *c = r->handler_data;
+    if (c->customer_read || !(c->rs->customer_events & HDF_AUTO_EV_TICKET_CREATED))
+        return 0;
+    char ws[24];
+    ws_text(r, ws);
+    const char *params[] = {ws, c->in.customer_email};
+    request_query(r, HDF_STMT_CUSTOMER_RULE_BY_EMAIL, params, NULL, on_stored_customer);
+    return 1;
+}
+
 static void create_insert(struct hdf_req *r)
 {
     struct create_ctx *c = r->handler_data;
     struct hdf_ticket_create *in = &c->in;
     automation_ruleset_release(c->rs);
     c->rs = ticket_rules_get(r);
+    if (create_needs_customer(r))
+        return;
     c->attempts++;
     int rc = create_run_rules(r);
     if (rc == 1)
