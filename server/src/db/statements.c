@@ -230,6 +230,14 @@ const char hdf_session_setup_sql[] =
     "SELECT $1, 'ticket', " id ", " base " + e.ord, 'automation', (e.v->>'rule_id')::bigint, 'automation', " reqid ","             \
     " e.v->'changes', (e.v->>'rule_id')::bigint FROM " from ", jsonb_array_elements(coalesce(" effects "::jsonb, '[]'))"           \
     " WITH ORDINALITY e(v, ord)"
+/* A workspace's enabled rules with their version, from one snapshot (RULES_LOAD). */
+#define RULES_LOAD_COLUMNS                                                                                                         \
+    "hdf_rules_version($1), coalesce((SELECT json_agg(json_build_object('id', a.id, 'rule', " AUTOMATION_DEF_JSON ")"              \
+    " ORDER BY a.position, a.id) FROM automation_rules a WHERE a.workspace_id = $1 AND a.enabled), '[]')::text"
+/* Custom field definitions as a JSON array of {key, type, options}; the caller adds the object. */
+#define FIELD_DEFS_JSON                                                                                                            \
+    "coalesce(json_agg(json_build_object('key', f.key, 'type', f.type, 'options', f.options) ORDER BY f.key), '[]')::text"         \
+    " FROM custom_fields f WHERE f.workspace_id = $1"
 /* A ticket's customer as automation conditions read it (customer.*). */
 #define CUSTOMER_RULE_JSON                                                                                                         \
     "json_build_object('email', c.email, 'name', c.name, 'tags', c.tags, 'custom_fields', c.custom_fields)::text"
@@ -556,20 +564,27 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
                                     "DELETE FROM automation_rules WHERE workspace_id = $1 AND id = $2 RETURNING id", 2},
     /* $1 ws: (rules version, the enabled rules as [{id, rule}]) from one snapshot, so the rules
      * are exactly those of the version (automation/rules_cache.h) */
-    [HDF_STMT_AUTOMATION_RULES_LOAD] = {"automation_rules_load",
-                                        "SELECT hdf_rules_version($1), coalesce((SELECT json_agg(json_build_object('id', a.id,"
-                                        " 'rule', " AUTOMATION_DEF_JSON ") ORDER BY a.position, a.id) FROM automation_rules a"
-                                        " WHERE a.workspace_id = $1 AND a.enabled), '[]')::text",
-                                        1},
+    [HDF_STMT_AUTOMATION_RULES_LOAD] = {"automation_rules_load", "SELECT " RULES_LOAD_COLUMNS, 1},
+    /* POST /v1/automations/dry-run (handlers/automation_dry_run.c), reading only: $1 ws, $2 ticket
+     * or NULL, $3 normalised email or NULL, $4 team or NULL, $5 agent or NULL. Answers (rules
+     * version, rules as RULES_LOAD, the ticket's fields or NULL, its customer or else the live
+     * customer of the email (automation form) or NULL, ticket and customer custom field
+     * definitions as CUSTOM_FIELD_DEFS, team ok, agent ok). */
+    [HDF_STMT_AUTOMATION_DRY_RUN_STATE] =
+        {"automation_dry_run_state",
+         "SELECT " RULES_LOAD_COLUMNS ", (SELECT hdf_ticket_fields(t)::text FROM tickets t WHERE t.workspace_id = $1"
+         " AND t.id = $2), coalesce((SELECT " CUSTOMER_RULE_JSON " FROM tickets t JOIN customers c ON c.id = t.customer_id"
+         " WHERE t.workspace_id = $1 AND t.id = $2), (SELECT " CUSTOMER_RULE_JSON " FROM customers c WHERE c.workspace_id = $1"
+         " AND c.email = $3 AND c.merged_into IS NULL)), (SELECT " FIELD_DEFS_JSON
+         " AND f.object = 'ticket'), (SELECT " FIELD_DEFS_JSON " AND f.object = 'customer'),"
+         " ($4::bigint IS NULL OR EXISTS (SELECT 1 FROM teams WHERE workspace_id = $1 AND id = $4)),"
+         " ($5::bigint IS NULL OR EXISTS (SELECT 1 FROM agents WHERE workspace_id = $1 AND id = $5))",
+         5},
     /* ---- end of automation ---- */
     /* ---- customers (handlers/customers.c) ----
      * $1 workspace, $2 object (ticket|customer): one row, the object's custom field definitions as
      * a JSON array of {key, type, options} ([] when none), for custom_fields_check_values. */
-    [HDF_STMT_CUSTOM_FIELD_DEFS] =
-        {"custom_field_defs",
-         "SELECT coalesce(json_agg(json_build_object('key', f.key, 'type', f.type, 'options', f.options)"
-         " ORDER BY f.key), '[]')::text FROM custom_fields f WHERE f.workspace_id = $1 AND f.object = $2",
-         2},
+    [HDF_STMT_CUSTOM_FIELD_DEFS] = {"custom_field_defs", "SELECT " FIELD_DEFS_JSON " AND f.object = $2", 2},
     /* $1 workspace, $2 normalised email: the live customer as automation conditions read it (no
      * row when none), for ticket.created rules that read stored customer fields */
     [HDF_STMT_CUSTOMER_RULE_BY_EMAIL] = {"customer_rule_by_email",

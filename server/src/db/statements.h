@@ -41,6 +41,7 @@ enum hdf_stmt {
     HDF_STMT_AUTOMATION_UPDATE,
     HDF_STMT_AUTOMATION_DELETE,
     HDF_STMT_AUTOMATION_RULES_LOAD,
+    HDF_STMT_AUTOMATION_DRY_RUN_STATE,
     /* end of automation */
     /* customers (handlers/customers.c); CUSTOM_FIELD_DEFS is the tickets' too */
     HDF_STMT_CUSTOM_FIELD_DEFS,

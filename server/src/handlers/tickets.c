@@ -157,14 +157,19 @@ static void on_created(struct hdf_req *r, PGresult *res)
                  (size_t)PQgetlength(res, 0, 3));
 }
 
-/* The request's ticket in hdf_ticket_fields form (without customer_id), as rules see it. */
-static json_t *create_fields(const struct hdf_ticket_create *in)
+json_t *ticket_create_fields(const struct hdf_ticket_create *in)
 {
     json_t *cf = in->custom_fields != NULL ? json_deep_copy(in->custom_fields) : json_object();
     return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:O, s:o}", "subject", in->subject, "status", in->status, "priority",
                      in->priority, "channel", in->channel, "team_id", in->team_id > 0 ? json_integer(in->team_id) : json_null(),
                      "assignee_id", in->assignee_id > 0 ? json_integer(in->assignee_id) : json_null(), "tags", in->tags,
                      "custom_fields", cf);
+}
+
+json_t *ticket_create_customer(const struct hdf_ticket_create *in)
+{
+    return json_pack("{s:s, s:s?, s:O?, s:O?}", "email", in->customer_email, "name", in->customer_name, "tags", in->customer_tags,
+                     "custom_fields", in->customer_custom_fields);
 }
 
 /* ticket.created rules over the request (and its first message's text); -1 after a 409, 1 on a
@@ -178,12 +183,9 @@ static int create_run_rules(struct hdf_req *r)
     memset(&c->rules, 0, sizeof(c->rules));
     if (!(c->rs->events & HDF_AUTO_EV_TICKET_CREATED))
         return 0;
-    json_t *ticket = create_fields(&c->in);
+    json_t *ticket = ticket_create_fields(&c->in);
     /* an existing customer is kept as stored (the create does not merge the request's members) */
-    json_t *customer = c->customer != NULL
-                           ? json_incref(c->customer)
-                           : json_pack("{s:s, s:s?, s:O?, s:O?}", "email", c->in.customer_email, "name", c->in.customer_name,
-                                       "tags", c->in.customer_tags, "custom_fields", c->in.customer_custom_fields);
+    json_t *customer = c->customer != NULL ? json_incref(c->customer) : ticket_create_customer(&c->in);
     char *text = NULL;
     size_t textlen;
     if (c->body_html != NULL && sanitize_text_content(c->body_html, strlen(c->body_html), &text, &textlen) != SANITIZE_OK)
@@ -194,7 +196,7 @@ static int create_run_rules(struct hdf_req *r)
     json_decref(customer);
     if (rc == 0 && c->rules.effects != NULL) {
         c->final = ticket;
-        c->initial = create_fields(&c->in);
+        c->initial = ticket_create_fields(&c->in);
     } else {
         json_decref(ticket);
     }
@@ -247,7 +249,7 @@ static void create_insert(struct hdf_req *r)
         ticket_rules_query(r, on_create_rules);
     if (rc != 0)
         return;
-    json_t *f = c->final != NULL ? c->final : create_fields(in);
+    json_t *f = c->final != NULL ? c->final : ticket_create_fields(in);
     char ws[24], actor[24], version[24];
     ws_text(r, ws);
     snprintf(actor, sizeof(actor), "%lld", (long long)request_actor_id(r));
