@@ -144,7 +144,9 @@ static void on_created(struct hdf_req *r, PGresult *res)
 {
     struct create_ctx *c = r->handler_data;
     hdf_field_errors_t fe = {0};
-    if (id_not_found(r, res, &fe))
+    /* stale rules first: a team or agent their effects named may be what is missing */
+    int stale = PQgetisnull(res, 0, 2) && strtoll(PQgetvalue(res, 0, 5), NULL, 10) != c->rs->version;
+    if (!stale && id_not_found(r, res, &fe))
         return;
     if (PQgetisnull(res, 0, 2)) {
         if (c->attempts >= 3)
