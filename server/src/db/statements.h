@@ -74,6 +74,10 @@ enum hdf_stmt {
     HDF_STMT_TICKETS_CREATED_DESC,
     HDF_STMT_TICKETS_UPDATED_ASC,
     HDF_STMT_TICKETS_UPDATED_DESC,
+    HDF_STMT_TICKETS_ALL_CREATED_ASC, /* the same lists without filters (their generic plan is good) */
+    HDF_STMT_TICKETS_ALL_CREATED_DESC,
+    HDF_STMT_TICKETS_ALL_UPDATED_ASC,
+    HDF_STMT_TICKETS_ALL_UPDATED_DESC,
     /* rate limits (ratelimit/limiter.c) */
     HDF_STMT_RATE_LEASE,
     HDF_STMT_RATE_PURGE,

@@ -612,6 +612,8 @@ void ticket_update(struct hdf_req *r)
 static const char *const list_sorts[] = {"created_at", "-created_at", "updated_at", "-updated_at", NULL};
 static const enum hdf_stmt list_stmts[] = {HDF_STMT_TICKETS_CREATED_ASC, HDF_STMT_TICKETS_CREATED_DESC,
                                            HDF_STMT_TICKETS_UPDATED_ASC, HDF_STMT_TICKETS_UPDATED_DESC};
+static const enum hdf_stmt list_all_stmts[] = {HDF_STMT_TICKETS_ALL_CREATED_ASC, HDF_STMT_TICKETS_ALL_CREATED_DESC,
+                                               HDF_STMT_TICKETS_ALL_UPDATED_ASC, HDF_STMT_TICKETS_ALL_UPDATED_DESC};
 
 struct list_params {
     int sort; /* index into list_sorts */
@@ -727,6 +729,17 @@ static int read_list(struct hdf_req *r, const char *const *filters, struct hdf_l
     return 0;
 }
 
+/* Whether any of the n filter parameters is given. */
+static int any_given(const char *const *filters, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (filters[i] != NULL)
+            return 1;
+    return 0;
+}
+
+_Static_assert(HDF_LIST_LIMIT_MAX + 1 <= 101, "TICKETS_LIST_ALL's inner LIMIT must cover a page and the row after it");
+
 static void query_list(struct hdf_req *r, const struct hdf_list_page *page, const struct list_params *lp)
 {
     const char *params[] = {page->workspace,
@@ -742,6 +755,12 @@ static void query_list(struct hdf_req *r, const struct hdf_list_page *page, cons
                             page->fetch_text};
     r->handler_arg = page->limit;
     r->handler_data = (void *)(intptr_t)lp->sort;
+    int filtered = any_given(params + 3, 7);
+    if (!filtered) { /* (ws, position, id, limit + 1): see TICKETS_LIST_ALL on why */
+        const char *all[] = {params[0], params[1], params[2], params[10]};
+        request_query(r, list_all_stmts[lp->sort], all, NULL, on_tickets_page);
+        return;
+    }
     request_query(r, list_stmts[lp->sort], params, NULL, on_tickets_page);
 }
 
