@@ -264,3 +264,75 @@ def test_first_message_fields_without_its_text(api, admin_key):
     with_body = create_ticket(api, admin_key.token, subject='s', body='<p>hello</p>')
     without = create_ticket(api, admin_key.token, subject='s')
     assert with_body['tags'] == ['has-message'] and without['tags'] == []
+
+
+# ---- integrity (review findings): stale caches, references held by keys, the cap ----
+
+def rule_on(subject_word, **kw):
+    body = rule_body(conditions={'all': [{'field': 'subject', 'op': 'contains', 'value': subject_word}]})
+    body.update(kw)
+    return body
+
+
+def test_stale_rules_naming_a_deleted_team_do_not_block_creates(api, admin_key, start_server):
+    """A thread whose cached rules assign a team that was deleted since (with its rule) reloads
+    them instead of answering 400 team_id not_found for a team the caller never sent."""
+    srv = start_server(env={'HDF_THREADS': '1'})
+    a, tok = srv.api(), admin_key.token
+    team = create_team(api, tok)
+    rule = api.post('/v1/automations', token=tok, json=rule_on('zzz', actions=[{'type': 'assign_team', 'value': team['id']}]))
+    assert rule.status_code == 201, rule.text
+    t = create_ticket(a, tok, subject='zzz one')  # the thread caches the rule
+    assert t['assignment']['team_id'] == team['id']
+    assert api.delete(f'/v1/automations/{rule.json()["id"]}', token=tok).status_code == 204
+    assert api.patch(f'/v1/tickets/{t["id"]}', token=tok, json={'team_id': None}).status_code == 200
+    assert api.delete(f'/v1/teams/{team["id"]}', token=tok).status_code == 204
+    codes = [a.post('/v1/tickets', token=tok, json={'subject': 'zzz two', 'customer': {'email': new_email()}}).status_code
+             for _ in range(3)]
+    assert codes == [201] * 3
+
+
+def test_custom_field_a_rule_sets_cannot_be_deleted(api, admin_key):
+    tok = admin_key.token
+    cf = create_custom_field(api, tok, 'ticket', 'score', 'number')
+    rule = api.post('/v1/automations', token=tok,
+                    json=rule_on('zzz', actions=[{'type': 'set_custom_field', 'field': 'score', 'value': 5}])).json()
+    r = api.delete(f'/v1/custom-fields/{cf["id"]}', token=tok)
+    body = assert_problem(r, 409, 'conflict')
+    assert rule['id'] in body.get('rule_ids', []) or str(rule['id']) in body['detail'], body
+
+
+def test_rule_written_while_its_team_is_deleted(api, pg, admin_key):
+    """The delete's check and a concurrent rule insert read different snapshots; the foreign key
+    of automation_rule_teams refuses the delete once the rule commits."""
+    import time
+    tok = admin_key.token
+    ws = api.get('/v1/me', token=tok).json()['workspace']['id']
+    team = create_team(api, tok)
+    p = pg.psql_background(
+        f"BEGIN; INSERT INTO automation_rules (workspace_id, name, events, conditions, actions, team_ids) VALUES "
+        f"({ws}, 'race', '{{ticket.created}}', '{{}}', '[{{\"type\":\"assign_team\",\"value\":{team['id']}}}]', "
+        f"'{{{team['id']}}}'); SELECT pg_sleep(1.5); COMMIT;")
+    time.sleep(0.5)
+    r = api.delete(f'/v1/teams/{team["id"]}', token=tok)
+    p.wait(10)
+    assert_problem(r, 409, 'conflict')
+    assert api.get(f'/v1/teams/{team["id"]}', token=tok).status_code == 200
+    assert api.post('/v1/tickets', token=tok, json={'subject': 'any', 'customer': {'email': new_email()}}).status_code == 201
+
+
+def test_at_most_200_rules_per_workspace(api, pg, admin_key):
+    tok = admin_key.token
+    ws = api.get('/v1/me', token=tok).json()['workspace']['id']
+    pg.psql(f"INSERT INTO automation_rules (workspace_id, name, enabled, events, conditions, actions) "
+            f"SELECT {ws}, 'r' || i, false, '{{ticket.created}}', '{{}}', '[{{\"type\":\"set_priority\",\"value\":\"high\"}}]' "
+            f"FROM generate_series(1, 199) i")
+    assert api.post('/v1/automations', token=tok, json=rule_on('zzz', enabled=False)).status_code == 201
+    body = assert_problem(api.post('/v1/automations', token=tok, json=rule_on('zzz', enabled=False)), 409, 'conflict')
+    assert '200' in body['detail']
+
+
+def test_customer_email_values_compare_like_stored_emails(api, admin_key):
+    create_rule(api, admin_key.token, conditions={'all': [{'field': 'customer.email', 'op': 'eq', 'value': 'VIP@Example.com'}]})
+    r = api.post('/v1/tickets', token=admin_key.token, json={'subject': 's', 'customer': {'email': 'vip@example.com'}})
+    assert r.status_code == 201 and r.json()['priority'] == 'high', r.text

@@ -66,3 +66,32 @@ def test_message_is_two_round_trips(api, warm_key):
         assert r.status_code == 201, r.text
     # [BEGIN, lock_timeout, insert] [COMMIT]
     assert cost(api, '/v1/tickets/{id}/messages', 'POST', post) == (2, 4)
+
+
+def test_automation_costs(api, warm_key):
+    """message.created rules lock the ticket like a PATCH; a dry run is one read; ticket.created
+    rules reading stored customer fields look the customer up first."""
+    from test_automations import create_rule
+    t = create_ticket(api, warm_key.token)
+    create_rule(api, warm_key.token, events=['message.created'], conditions=None,
+                actions=[{'type': 'add_tags', 'value': ['seen']}])
+    create_rule(api, warm_key.token, name='vip', conditions={'all': [
+        {'field': 'customer.tags', 'op': 'contains', 'value': 'vip'}]})
+    # warm every thread's rules cache (a stale cache costs one reload)
+    for _ in range(8):
+        api.post(f'/v1/tickets/{t["id"]}/messages', token=warm_key.token, json={'body': 'warm'})
+        create_ticket(api, warm_key.token)
+
+    def post():
+        r = api.post(f'/v1/tickets/{t["id"]}/messages', token=warm_key.token, json={'body': 'hello'})
+        assert r.status_code == 201, r.text
+    # [BEGIN, lock_timeout, lock] [message + ticket + audit + notes] [COMMIT]
+    assert cost(api, '/v1/tickets/{id}/messages', 'POST', post) == (3, 5)
+    # [stored customer] [create]
+    assert cost(api, '/v1/tickets', 'POST', lambda: create_ticket(api, warm_key.token)) == (2, 2)
+
+    def dry():
+        r = api.post('/v1/automations/dry-run', token=warm_key.token,
+                     json={'event': 'ticket.updated', 'ticket_id': t['id'], 'changes': {'priority': 'high'}})
+        assert r.status_code == 200, r.text
+    assert cost(api, '/v1/automations/dry-run', 'POST', dry) == (1, 1)

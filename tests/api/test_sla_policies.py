@@ -140,3 +140,16 @@ def test_breached(api, pg, admin_key):
     r = api.patch(f'/v1/tickets/{t3["id"]}', token=admin_key.token, json={'status': 'solved'})
     assert r.json()['sla']['breached'] is False
     assert pg.scalar(f'SELECT resolved_at IS NOT NULL FROM tickets WHERE id = {t3["id"]}') == 't'
+
+
+def test_solved_in_time_without_a_reply_is_not_breached(api, pg, admin_key):
+    """Resolving a ticket before its first response is due meets that target too: the ticket
+    must not turn breached once the due time passes."""
+    create_policy(api, admin_key.token, 'high', 1, 2)
+    t = create_ticket(api, admin_key.token, priority='high')
+    assert api.patch(f'/v1/tickets/{t["id"]}', token=admin_key.token, json={'status': 'solved'}).status_code == 200
+    assert pg.scalar(f'SELECT resolved_at IS NOT NULL FROM tickets WHERE id = {t["id"]}') == 't'
+    # both due times are now past, and the resolution (10 minutes before them) met both
+    pg.psql(f"UPDATE tickets SET resolved_at = resolved_at - interval '10 minutes', first_response_due_at = now() - interval"
+            f" '1 minute', resolution_due_at = now() - interval '1 minute' WHERE id = {t['id']}")
+    assert api.get(f'/v1/tickets/{t["id"]}', token=admin_key.token).json()['sla']['breached'] is False

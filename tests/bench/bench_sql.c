@@ -99,17 +99,15 @@ static const struct scenario scenarios[] = {
                 .args = {":ws", ":id", PATCH_FIELDS, "'api_key'", ":key", "'api'", REQUEST_ID,
                          /* $8..$10 automation: the user's fields, effects, notes (no rules) */ SQL_NULL, SQL_NULL, SQL_NULL}},
                {.stmt = HDF_STMT_COMMIT}}},
-    /* $1 ws, $2 cursor position, $3 cursor id, $4..$10 filters (none), $11 limit + 1 */
+    /* no filters: the unfiltered statement, $1 ws, $2 cursor position, $3 cursor id, $4 limit + 1 */
     {.name = "list",
      .request = "GET /v1/tickets?limit=25",
      .sets = "",
-     .steps = {{.stmt = HDF_STMT_TICKETS_CREATED_DESC,
-                .args = {":ws", SQL_NULL, SQL_NULL, SQL_NULL, SQL_NULL, SQL_NULL, SQL_NULL, SQL_NULL, SQL_NULL, SQL_NULL, "26"}}}},
+     .steps = {{.stmt = HDF_STMT_TICKETS_ALL_CREATED_DESC, .args = {":ws", SQL_NULL, SQL_NULL, "26"}}}},
     {.name = "list_deep",
      .request = "GET /v1/tickets?limit=25&cursor=<page 2,000>",
      .sets = "",
-     .steps = {{.stmt = HDF_STMT_TICKETS_CREATED_DESC,
-                .args = {":ws", ":pos", ":after", SQL_NULL, SQL_NULL, SQL_NULL, SQL_NULL, SQL_NULL, SQL_NULL, SQL_NULL, "26"}}}},
+     .steps = {{.stmt = HDF_STMT_TICKETS_ALL_CREATED_DESC, .args = {":ws", ":pos", ":after", "26"}}}},
 };
 
 #define NSCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))

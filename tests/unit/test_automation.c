@@ -513,7 +513,8 @@ static void test_refs(void **state)
     assert_string_equal(s, "[[9,\"actions[1].value\"]]");
     free(s);
     s = json_dumps(refs.ticket_fields, JSON_COMPACT);
-    assert_string_equal(s, "[[\"tier\",\"conditions.all[0]\"]]");
+    /* a field a rule sets is one it refers to, like one it reads */
+    assert_string_equal(s, "[[\"tier\",\"conditions.all[0]\"],[\"seats\",\"actions[2].field\"]]");
     free(s);
     s = json_dumps(refs.customer_fields, JSON_COMPACT);
     assert_string_equal(s, "[[\"plan\",\"conditions.all[1]\"]]");

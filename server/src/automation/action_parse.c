@@ -134,8 +134,11 @@ static int action_parse(const json_t *j, const char *apath, struct hdf_auto_acti
     snprintf(path, sizeof(path), "%s.value", apath);
     if (action_value(a, json_object_get(j, "value"), path, refs, fe) != 0)
         return -1;
-    if (a->type == HDF_AA_SET_CUSTOM_FIELD && refs != NULL)
+    if (a->type == HDF_AA_SET_CUSTOM_FIELD && refs != NULL) {
         json_array_append_new(refs->custom_values, json_pack("[s, O, s]", a->key, a->value, path));
+        snprintf(path, sizeof(path), "%s.field", apath); /* a field the rule sets is one it refers to (its delete is refused) */
+        refs_add_key(refs->ticket_fields, a->key, path);
+    }
     return 0;
 }
 

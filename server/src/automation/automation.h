@@ -126,11 +126,12 @@ void automation_refs_free(struct hdf_auto_refs *refs);
 struct hdf_auto_ruleset {
     struct hdf_auto_rule *rules;
     size_t n;
-    int64_t version;        /* the workspace's rules version these were loaded at */
-    unsigned events;        /* union of the enabled rules' events */
-    int needs_customer;     /* some rule reads a customer field other than customer.email */
-    int needs_message_text; /* some rule reads message.body (its text: the HTML is parsed for it) */
-    int refs;               /* owners: the thread's cache, and each request using it (one thread only) */
+    int64_t version;          /* the workspace's rules version these were loaded at */
+    unsigned events;          /* union of the enabled rules' events */
+    int needs_customer;       /* some rule reads a customer field other than customer.email */
+    unsigned customer_events; /* the events of the rules that do */
+    int needs_message_text;   /* some rule reads message.body (its text: the HTML is parsed for it) */
+    int refs;                 /* owners: the thread's cache, and each request using it (one thread only) */
 };
 
 /* Builds a ruleset from a JSON array of stored rules ([{id, rule: {name, position, enabled, events,

@@ -423,7 +423,10 @@ struct hdf_auto_ruleset *automation_ruleset_build(const json_t *rules, int64_t v
             continue;
         }
         rs->events |= r->events;
-        rs->needs_customer |= rule_reads(r, customer_fields, 3);
+        if (rule_reads(r, customer_fields, 3)) {
+            rs->needs_customer = 1;
+            rs->customer_events |= r->events;
+        }
         rs->needs_message_text |= rule_reads(r, message_body_field, 1);
         rs->n++;
     }

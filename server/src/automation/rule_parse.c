@@ -275,10 +275,42 @@ static const struct field_def *cond_field(const json_t *f, unsigned events, cons
     return d;
 }
 
-static void refs_add_key(json_t *list, const char *key, const char *path)
+void refs_add_key(json_t *list, const char *key, const char *path)
 {
     if (list != NULL)
         json_array_append_new(list, json_pack("[s, s]", key, path));
+}
+
+/* Stored emails are lower-cased (model/email.c): so are the values compared with them, or
+ * customer.email eq "VIP@Example.com" could never hold. ASCII letters only, as email.c does. */
+static json_t *email_fold(const json_t *v)
+{
+    if (!json_is_string(v))
+        return json_incref((json_t *)v);
+    size_t len = json_string_length(v);
+    char *s = malloc(len + 1);
+    memcpy(s, json_string_value(v), len + 1);
+    for (size_t i = 0; i < len; i++)
+        if (s[i] >= 'A' && s[i] <= 'Z')
+            s[i] = (char)(s[i] - 'A' + 'a');
+    json_t *out = json_stringn_nocheck(s, len);
+    free(s);
+    return out;
+}
+
+static void email_values_fold(struct hdf_auto_cond *c)
+{
+    json_t *folded;
+    if (json_is_array(c->value)) {
+        size_t i;
+        json_t *e;
+        folded = json_array();
+        json_array_foreach(c->value, i, e) json_array_append_new(folded, email_fold(e));
+    } else {
+        folded = email_fold(c->value);
+    }
+    json_decref(c->value);
+    c->value = folded;
 }
 
 static int cond_parse(const json_t *j, unsigned events, const char *cpath, struct hdf_auto_cond *c, struct hdf_auto_refs *refs,
@@ -324,7 +356,11 @@ static int cond_parse(const json_t *j, unsigned events, const char *cpath, struc
                                                        : refs->customer_fields,
                      key, cpath);
     }
-    return cond_value(d, c, json_object_get(j, "value"), cpath, fe);
+    if (cond_value(d, c, json_object_get(j, "value"), cpath, fe) != 0)
+        return -1;
+    if (c->field == HDF_AF_CUSTOMER_EMAIL)
+        email_values_fold(c);
+    return 0;
 }
 
 static int conds_parse(const json_t *list, const char *name, unsigned events, struct hdf_auto_cond **out, size_t *n,

@@ -21,6 +21,9 @@ hdf_error_t db_error_from_result(const PGresult *res)
     /* 23505 unique and 23503 foreign-key violations: db_conflict_describe says which */
     if (strcmp(state, "23505") == 0 || strcmp(state, "23503") == 0 || strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
         return HDF_E_CONFLICT;
+    /* HD001: a limit a migration enforces (the constraint name says which) */
+    if (strcmp(state, "HD001") == 0)
+        return HDF_E_CONFLICT;
     /* connection exceptions, admin shutdown, crash recovery, too many connections, and a schema
      * that is not migrated yet: the service is not available, retrying later can succeed */
     if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0 || strcmp(state, "53300") == 0 ||
@@ -46,6 +49,14 @@ static const struct {
      "an external profile was attached to another customer concurrently; retry"},
     /* Seam for tickets (ON DELETE RESTRICT): deleting a team or agent that tickets refer to. */
     {"tickets_team_fkey", NULL, NULL, "tickets refer to this team; reassign or delete them first"},
+    {"automation_rules_per_workspace", NULL, NULL, "a workspace has at most 200 automation rules; delete or combine some first"},
+    {"automation_rule_teams_team_fkey", "team_ids", "not_found",
+     "an automation rule and this team changed concurrently: a rule refers to the team, or the team it names was deleted"},
+    {"automation_rule_agents_agent_fkey", "agent_ids", "not_found",
+     "an automation rule and this agent changed concurrently: a rule refers to the agent, or the agent it names was deleted"},
+    {"automation_rule_fields_field_fkey", "key", "not_found",
+     "an automation rule and this custom field changed concurrently: a rule refers to the field, or the field it names was "
+     "deleted"},
     {"tickets_assignee_fkey", NULL, NULL, "tickets are assigned to this agent; reassign them first"},
 };
 

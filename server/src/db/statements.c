@@ -236,9 +236,32 @@ const char hdf_session_setup_sql[] =
     "SELECT $1, 'ticket', " id ", " base " + e.ord, 'automation', (e.v->>'rule_id')::bigint, 'automation', " reqid ","             \
     " e.v->'changes', (e.v->>'rule_id')::bigint FROM " from ", jsonb_array_elements(coalesce(" effects "::jsonb, '[]'))"           \
     " WITH ORDINALITY e(v, ord)"
+/* A workspace's enabled rules with their version, from one snapshot (RULES_LOAD). */
+#define RULES_LOAD_COLUMNS                                                                                                         \
+    "hdf_rules_version($1), coalesce((SELECT json_agg(json_build_object('id', a.id, 'rule', " AUTOMATION_DEF_JSON ")"              \
+    " ORDER BY a.position, a.id) FROM automation_rules a WHERE a.workspace_id = $1 AND a.enabled), '[]')::text"
+/* Custom field definitions as a JSON array of {key, type, options}; the caller adds the object. */
+#define FIELD_DEFS_JSON                                                                                                            \
+    "coalesce(json_agg(json_build_object('key', f.key, 'type', f.type, 'options', f.options) ORDER BY f.key), '[]')::text"         \
+    " FROM custom_fields f WHERE f.workspace_id = $1"
 /* A ticket's customer as automation conditions read it (customer.*). */
 #define CUSTOMER_RULE_JSON                                                                                                         \
     "json_build_object('email', c.email, 'name', c.name, 'tags', c.tags, 'custom_fields', c.custom_fields)::text"
+
+/* GET /v1/tickets without filters, the common call: $1 ws, $2 position, $3 id (as above), $4
+ * limit + 1. A prepared statement runs a generic plan once Postgres finds it no dearer than
+ * custom ones; with filters as `$n IS NULL OR ...` and `LIMIT $n` the generic plan reads and sorts
+ * the whole workspace (0.5 s at 100k tickets), so the filtered statement is planned per execution
+ * (about a third of its cost). Without filters, an inner constant LIMIT (the largest page + 1)
+ * makes the generic plan the index range scan, planned once; the outer LIMIT takes the page. */
+#define TICKETS_LIST_ALL(col, cmp, dir, edge, edge_id)                                                                             \
+    "SELECT t.id, (extract(epoch FROM t." col ") * 1000000)::bigint, hdf_ticket_summary_json(t, c)::text"                          \
+    " FROM (SELECT * FROM tickets t WHERE t.workspace_id = $1"                                                                     \
+    " AND (t." col ", t.id) " cmp " (CASE WHEN $2::bigint IS NULL THEN '" edge "'::timestamptz"                                    \
+    " ELSE 'epoch'::timestamptz + ($2::bigint / 1000000) * interval '1 second'"                                                    \
+    " + ($2::bigint % 1000000) * interval '1 microsecond' END, coalesce($3::bigint, " edge_id "))"                                 \
+    " ORDER BY t." col " " dir ", t.id " dir " LIMIT 101) t"                                                                       \
+    " JOIN customers c ON c.id = t.customer_id ORDER BY t." col " " dir ", t.id " dir " LIMIT $4"
 
 const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
     /* $1 key hash (bytea), $2 client address or NULL. last_used_at is stamped at most every 5 s per
@@ -562,20 +585,33 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
                                     "DELETE FROM automation_rules WHERE workspace_id = $1 AND id = $2 RETURNING id", 2},
     /* $1 ws: (rules version, the enabled rules as [{id, rule}]) from one snapshot, so the rules
      * are exactly those of the version (automation/rules_cache.h) */
-    [HDF_STMT_AUTOMATION_RULES_LOAD] = {"automation_rules_load",
-                                        "SELECT hdf_rules_version($1), coalesce((SELECT json_agg(json_build_object('id', a.id,"
-                                        " 'rule', " AUTOMATION_DEF_JSON ") ORDER BY a.position, a.id) FROM automation_rules a"
-                                        " WHERE a.workspace_id = $1 AND a.enabled), '[]')::text",
-                                        1},
+    [HDF_STMT_AUTOMATION_RULES_LOAD] = {"automation_rules_load", "SELECT " RULES_LOAD_COLUMNS, 1},
+    /* POST /v1/automations/dry-run (handlers/automation_dry_run.c), reading only: $1 ws, $2 ticket
+     * or NULL, $3 normalised email or NULL, $4 team or NULL, $5 agent or NULL. Answers (rules
+     * version, rules as RULES_LOAD, the ticket's fields or NULL, its customer or else the live
+     * customer of the email (automation form) or NULL, ticket and customer custom field
+     * definitions as CUSTOM_FIELD_DEFS, team ok, agent ok). */
+    [HDF_STMT_AUTOMATION_DRY_RUN_STATE] =
+        {"automation_dry_run_state",
+         "SELECT " RULES_LOAD_COLUMNS ", (SELECT hdf_ticket_fields(t)::text FROM tickets t WHERE t.workspace_id = $1"
+         " AND t.id = $2), coalesce((SELECT " CUSTOMER_RULE_JSON " FROM tickets t JOIN customers c ON c.id = t.customer_id"
+         " WHERE t.workspace_id = $1 AND t.id = $2), (SELECT " CUSTOMER_RULE_JSON " FROM customers c WHERE c.workspace_id = $1"
+         " AND c.email = $3 AND c.merged_into IS NULL)), (SELECT " FIELD_DEFS_JSON
+         " AND f.object = 'ticket'), (SELECT " FIELD_DEFS_JSON " AND f.object = 'customer'),"
+         " ($4::bigint IS NULL OR EXISTS (SELECT 1 FROM teams WHERE workspace_id = $1 AND id = $4)),"
+         " ($5::bigint IS NULL OR EXISTS (SELECT 1 FROM agents WHERE workspace_id = $1 AND id = $5))",
+         5},
     /* ---- end of automation ---- */
     /* ---- customers (handlers/customers.c) ----
      * $1 workspace, $2 object (ticket|customer): one row, the object's custom field definitions as
      * a JSON array of {key, type, options} ([] when none), for custom_fields_check_values. */
-    [HDF_STMT_CUSTOM_FIELD_DEFS] =
-        {"custom_field_defs",
-         "SELECT coalesce(json_agg(json_build_object('key', f.key, 'type', f.type, 'options', f.options)"
-         " ORDER BY f.key), '[]')::text FROM custom_fields f WHERE f.workspace_id = $1 AND f.object = $2",
-         2},
+    [HDF_STMT_CUSTOM_FIELD_DEFS] = {"custom_field_defs", "SELECT " FIELD_DEFS_JSON " AND f.object = $2", 2},
+    /* $1 workspace, $2 normalised email: the live customer as automation conditions read it (no
+     * row when none), for ticket.created rules that read stored customer fields */
+    [HDF_STMT_CUSTOMER_RULE_BY_EMAIL] = {"customer_rule_by_email",
+                                         "SELECT " CUSTOMER_RULE_JSON " FROM customers c WHERE c.workspace_id = $1"
+                                         " AND c.email = $2 AND c.merged_into IS NULL",
+                                         2},
     /* $1 workspace, $2 id: (merged_into, json or NULL when merged) */
     [HDF_STMT_CUSTOMER_GET] = {"customer_get",
                                "SELECT c.merged_into, CASE WHEN c.merged_into IS NULL THEN " ROW_JSON
@@ -794,14 +830,41 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
                        "hdf_message_json(m) ORDER BY m.id) FROM messages m WHERE m.ticket_id = u.id AND NOT m.internal))::text"
                        " FROM chk LEFT JOIN u ON true LEFT JOIN customers c ON c.id = u.customer_id",
          10},
-    /* $1 ws, $2 ticket, $3 author type, $4 author id, $5 internal, $6 sanitized body */
+    /* $1 ws, $2 ticket, $3 author type, $4 author id, $5 internal, $6 sanitized body, $7 the rules
+     * version the caller found no message.created rules at. Writes only while that version is
+     * current (else the caller reloads the rules and may take the rules path). Answers (current
+     * rules version, message or NULL: no such ticket, or the version moved on). */
     [HDF_STMT_MESSAGE_CREATE] = {"message_create",
-                                 "WITH t AS (UPDATE tickets SET updated_at = now() WHERE workspace_id = $1 AND id = $2"
-                                 " RETURNING id, customer_id)"
-                                 " INSERT INTO messages (workspace_id, ticket_id, author_type, author_id, internal, body)"
+                                 "WITH v AS (SELECT hdf_rules_version($1) AS rv),"
+                                 " t AS (UPDATE tickets SET updated_at = now() FROM v WHERE workspace_id = $1 AND id = $2"
+                                 " AND v.rv = $7 RETURNING id, customer_id),"
+                                 " m AS (INSERT INTO messages (workspace_id, ticket_id, author_type, author_id, internal, body)"
                                  " SELECT $1, t.id, $3, CASE WHEN $3 = 'customer' THEN t.customer_id ELSE $4::bigint END, $5, $6"
-                                 " FROM t RETURNING hdf_message_json(messages)::text",
-                                 6},
+                                 " FROM t RETURNING *)"
+                                 " SELECT v.rv, (SELECT hdf_message_json(ROW(m.*)::messages)::text FROM m) FROM v",
+                                 7},
+    /* The message.created rules path, after TICKET_LOCK in the same transaction: $1..$6 as
+     * MESSAGE_CREATE, $7 the ticket's fields after the rules (hdf_ticket_fields form), $8 the rules'
+     * effects [{rule_id, changes}] (one audit entry and version each), $9 their internal notes
+     * [{rule_id, body}] (after the message, in order), $10 request id. Answers the message. */
+    [HDF_STMT_MESSAGE_CREATE_RULES] =
+        {"message_create_rules",
+         "WITH n AS (SELECT $7::jsonb AS f, jsonb_array_length(coalesce($8::jsonb, '[]')) AS k),"
+         " u AS (UPDATE tickets t SET subject = n.f->>'subject', status = n.f->>'status', priority = n.f->>'priority',"
+         " team_id = (n.f->>'team_id')::bigint, assignee_id = (n.f->>'assignee_id')::bigint,"
+         " tags = ARRAY(SELECT jsonb_array_elements_text(n.f->'tags')), custom_fields = n.f->'custom_fields',"
+         " version = t.version + n.k, updated_at = now() FROM n WHERE t.workspace_id = $1 AND t.id = $2"
+         " RETURNING t.id, t.customer_id, t.version - n.k AS base),"
+         " m AS (INSERT INTO messages (workspace_id, ticket_id, author_type, author_id, internal, body)"
+         " SELECT w, tid, at, aid, i, b FROM (SELECT $1::bigint AS w, u.id AS tid, $3::text AS at, CASE WHEN $3 = 'customer'"
+         " THEN u.customer_id ELSE $4::bigint END AS aid, $5::boolean AS i, $6::text AS b, 0::bigint AS ord FROM u UNION ALL"
+         " SELECT $1, u.id, 'system', (x.v->>'rule_id')::bigint, true, x.v->>'body', x.ord FROM u,"
+         " jsonb_array_elements(coalesce($9::jsonb, '[]')) WITH ORDINALITY x(v, ord)) y ORDER BY y.ord RETURNING *),"
+         " a AS (" AUDIT_INSERT_RULE
+         " " RULE_AUDIT_ROWS("u.id", "u.base", "$10", "$8",
+                             "u") ")"
+                                  " SELECT hdf_message_json(ROW(m.*)::messages)::text FROM m WHERE m.author_type <> 'system'",
+         10},
     /* A list statement (http/list.h): $1 ws, $2 after audit id, $3 limit + 1, $4 ticket. A ticket
      * always has its creation entry, so a first page without rows means no such ticket. */
     [HDF_STMT_TICKET_AUDIT] =
@@ -818,6 +881,14 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
     [HDF_STMT_TICKETS_UPDATED_ASC] = {"tickets_updated_asc", TICKETS_LIST("updated_at", ">", "ASC", "-infinity", "0"), 11},
     [HDF_STMT_TICKETS_UPDATED_DESC] = {"tickets_updated_desc",
                                        TICKETS_LIST("updated_at", "<", "DESC", "infinity", "9223372036854775807"), 11},
+    [HDF_STMT_TICKETS_ALL_CREATED_ASC] = {"tickets_all_created_asc", TICKETS_LIST_ALL("created_at", ">", "ASC", "-infinity", "0"),
+                                          4},
+    [HDF_STMT_TICKETS_ALL_CREATED_DESC] = {"tickets_all_created_desc",
+                                           TICKETS_LIST_ALL("created_at", "<", "DESC", "infinity", "9223372036854775807"), 4},
+    [HDF_STMT_TICKETS_ALL_UPDATED_ASC] = {"tickets_all_updated_asc", TICKETS_LIST_ALL("updated_at", ">", "ASC", "-infinity", "0"),
+                                          4},
+    [HDF_STMT_TICKETS_ALL_UPDATED_DESC] = {"tickets_all_updated_desc",
+                                           TICKETS_LIST_ALL("updated_at", "<", "DESC", "infinity", "9223372036854775807"), 4},
     /* ---- rate limits (ratelimit/limiter.c; the arithmetic is in migrations/0005_rate_limits.sql) ---- */
     /* $1 key, $2 workspace, $3 category, $4 default limit, $5 default window ms, $6 permits wanted,
      * $7 window ms, $8 bucket and $9 count of unused permits given back: one statement per batch */

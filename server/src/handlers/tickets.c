@@ -31,8 +31,10 @@ struct create_ctx {
     struct hdf_auto_ruleset *rs;
     json_t *initial, *final; /* the request's fields and the rules' outcome (NULL: rules changed nothing) */
     struct hdf_rules_out rules;
-    int attempts; /* sends of the create statement (a stale rules version makes one more) */
-    int fresh;    /* the rules were loaded during this request */
+    int attempts;      /* sends of the create statement (a stale rules version makes one more) */
+    int fresh;         /* the rules were loaded during this request */
+    int customer_read; /* the stored customer was looked up (customer: it, or NULL: none) */
+    json_t *customer;
 };
 
 static void create_ctx_dispose(void *p)
@@ -43,6 +45,7 @@ static void create_ctx_dispose(void *p)
     json_decref(c->defs_customer);
     json_decref(c->initial);
     json_decref(c->final);
+    json_decref(c->customer);
     automation_ruleset_release(c->rs);
 }
 
@@ -141,7 +144,9 @@ static void on_created(struct hdf_req *r, PGresult *res)
 {
     struct create_ctx *c = r->handler_data;
     hdf_field_errors_t fe = {0};
-    if (id_not_found(r, res, &fe))
+    /* stale rules first: a team or agent their effects named may be what is missing */
+    int stale = PQgetisnull(res, 0, 2) && strtoll(PQgetvalue(res, 0, 5), NULL, 10) != c->rs->version;
+    if (!stale && id_not_found(r, res, &fe))
         return;
     if (PQgetisnull(res, 0, 2)) {
         if (c->attempts >= 3)
@@ -154,14 +159,19 @@ static void on_created(struct hdf_req *r, PGresult *res)
                  (size_t)PQgetlength(res, 0, 3));
 }
 
-/* The request's ticket in hdf_ticket_fields form (without customer_id), as rules see it. */
-static json_t *create_fields(const struct hdf_ticket_create *in)
+json_t *ticket_create_fields(const struct hdf_ticket_create *in)
 {
     json_t *cf = in->custom_fields != NULL ? json_deep_copy(in->custom_fields) : json_object();
     return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:O, s:o}", "subject", in->subject, "status", in->status, "priority",
                      in->priority, "channel", in->channel, "team_id", in->team_id > 0 ? json_integer(in->team_id) : json_null(),
                      "assignee_id", in->assignee_id > 0 ? json_integer(in->assignee_id) : json_null(), "tags", in->tags,
                      "custom_fields", cf);
+}
+
+json_t *ticket_create_customer(const struct hdf_ticket_create *in)
+{
+    return json_pack("{s:s, s:s?, s:O?, s:O?}", "email", in->customer_email, "name", in->customer_name, "tags", in->customer_tags,
+                     "custom_fields", in->customer_custom_fields);
 }
 
 /* ticket.created rules over the request (and its first message's text); -1 after a 409, 1 on a
@@ -175,9 +185,9 @@ static int create_run_rules(struct hdf_req *r)
     memset(&c->rules, 0, sizeof(c->rules));
     if (!(c->rs->events & HDF_AUTO_EV_TICKET_CREATED))
         return 0;
-    json_t *ticket = create_fields(&c->in);
-    json_t *customer = json_pack("{s:s, s:s?, s:O?, s:O?}", "email", c->in.customer_email, "name", c->in.customer_name, "tags",
-                                 c->in.customer_tags, "custom_fields", c->in.customer_custom_fields);
+    json_t *ticket = ticket_create_fields(&c->in);
+    /* an existing customer is kept as stored (the create does not merge the request's members) */
+    json_t *customer = c->customer != NULL ? json_incref(c->customer) : ticket_create_customer(&c->in);
     char *text = NULL;
     size_t textlen;
     /* parsing the body for its text is the dear part: only when a rule reads message.body (the
@@ -192,7 +202,7 @@ static int create_run_rules(struct hdf_req *r)
     json_decref(customer);
     if (rc == 0 && c->rules.effects != NULL) {
         c->final = ticket;
-        c->initial = create_fields(&c->in);
+        c->initial = ticket_create_fields(&c->in);
     } else {
         json_decref(ticket);
     }
@@ -208,19 +218,44 @@ static const char *id_text(struct hdf_req *r, const json_t *v)
     return request_strdup(r, buf);
 }
 
+static void on_stored_customer(struct hdf_req *r, PGresult *res)
+{
+    struct create_ctx *c = r->handler_data;
+    c->customer_read = 1;
+    if (PQntuples(res) > 0)
+        c->customer = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+    create_insert(r);
+}
+
+/* Whether ticket.created rules read stored customer fields (name, tags, custom fields) that were
+ * not looked up yet: only then does a create cost the one query more. */
+static int create_needs_customer(struct hdf_req *r)
+{
+    struct create_ctx *c = r->handler_data;
+    if (c->customer_read || !(c->rs->customer_events & HDF_AUTO_EV_TICKET_CREATED))
+        return 0;
+    char ws[24];
+    ws_text(r, ws);
+    const char *params[] = {ws, c->in.customer_email};
+    request_query(r, HDF_STMT_CUSTOMER_RULE_BY_EMAIL, params, NULL, on_stored_customer);
+    return 1;
+}
+
 static void create_insert(struct hdf_req *r)
 {
     struct create_ctx *c = r->handler_data;
     struct hdf_ticket_create *in = &c->in;
     automation_ruleset_release(c->rs);
     c->rs = ticket_rules_get(r);
+    if (create_needs_customer(r))
+        return;
     c->attempts++;
     int rc = create_run_rules(r);
     if (rc == 1)
         ticket_rules_query(r, on_create_rules);
     if (rc != 0)
         return;
-    json_t *f = c->final != NULL ? c->final : create_fields(in);
+    json_t *f = c->final != NULL ? c->final : ticket_create_fields(in);
     char ws[24], actor[24], version[24];
     ws_text(r, ws);
     snprintf(actor, sizeof(actor), "%lld", (long long)request_actor_id(r));
@@ -577,6 +612,8 @@ void ticket_update(struct hdf_req *r)
 static const char *const list_sorts[] = {"created_at", "-created_at", "updated_at", "-updated_at", NULL};
 static const enum hdf_stmt list_stmts[] = {HDF_STMT_TICKETS_CREATED_ASC, HDF_STMT_TICKETS_CREATED_DESC,
                                            HDF_STMT_TICKETS_UPDATED_ASC, HDF_STMT_TICKETS_UPDATED_DESC};
+static const enum hdf_stmt list_all_stmts[] = {HDF_STMT_TICKETS_ALL_CREATED_ASC, HDF_STMT_TICKETS_ALL_CREATED_DESC,
+                                               HDF_STMT_TICKETS_ALL_UPDATED_ASC, HDF_STMT_TICKETS_ALL_UPDATED_DESC};
 
 struct list_params {
     int sort; /* index into list_sorts */
@@ -692,6 +729,17 @@ static int read_list(struct hdf_req *r, const char *const *filters, struct hdf_l
     return 0;
 }
 
+/* Whether any of the n filter parameters is given. */
+static int any_given(const char *const *filters, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (filters[i] != NULL)
+            return 1;
+    return 0;
+}
+
+_Static_assert(HDF_LIST_LIMIT_MAX + 1 <= 101, "TICKETS_LIST_ALL's inner LIMIT must cover a page and the row after it");
+
 static void query_list(struct hdf_req *r, const struct hdf_list_page *page, const struct list_params *lp)
 {
     const char *params[] = {page->workspace,
@@ -707,6 +755,12 @@ static void query_list(struct hdf_req *r, const struct hdf_list_page *page, cons
                             page->fetch_text};
     r->handler_arg = page->limit;
     r->handler_data = (void *)(intptr_t)lp->sort;
+    int filtered = any_given(params + 3, 7);
+    if (!filtered) { /* (ws, position, id, limit + 1): see TICKETS_LIST_ALL on why */
+        const char *all[] = {params[0], params[1], params[2], params[10]};
+        request_query(r, list_all_stmts[lp->sort], all, NULL, on_tickets_page);
+        return;
+    }
     request_query(r, list_stmts[lp->sort], params, NULL, on_tickets_page);
 }
 
