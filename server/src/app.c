@@ -1,7 +1,8 @@
 /*
  * app.c: `helpdeskflow serve`. Builds the h2o global configuration (one handler for everything,
  * the problem filter), binds one SO_REUSEPORT listener per worker so the kernel spreads
- * connections, starts the workers, and turns SIGTERM/SIGINT into a graceful shutdown.
+ * connections, starts the workers (and the webhook delivery worker unless --no-worker), and turns
+ * SIGTERM/SIGINT into a graceful shutdown. `helpdeskflow worker`: the delivery worker alone.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 #include "app.h"
 #include "worker.h"
+#include "outbox/delivery.h"
 #include "http/problem_filter.h"
 #include "http/request.h"
 #include "common/log.h"
@@ -101,8 +103,41 @@ static void block_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* The delivery worker of `serve`: it needs HDF_SECRET_KEY to sign. */
+static void start_delivery(const struct hdf_config *cfg, struct hdf_delivery_worker *d)
+{
+    if (cfg->no_delivery_worker)
+        return;
+    if (cfg->nsecret_keys == 0) {
+        log_line(HDF_LOG_WARN, "webhook delivery is off: HDF_SECRET_KEY is not set", NULL);
+        return;
+    }
+    if (delivery_start(d, cfg) != 0)
+        log_line(HDF_LOG_ERROR, "cannot start the webhook delivery worker", NULL);
+}
+
+int app_worker(const struct hdf_config *cfg)
+{
+    struct hdf_delivery_worker d = {0};
+    block_signals();
+    if (cfg->nsecret_keys == 0) {
+        fprintf(stderr, "helpdeskflow worker: HDF_SECRET_KEY is required to sign webhooks\n");
+        return 2;
+    }
+    if (delivery_start(&d, cfg) != 0) {
+        fprintf(stderr, "helpdeskflow worker: cannot start\n");
+        return 1;
+    }
+    int sig = wait_for_signal();
+    log_line(HDF_LOG_INFO, "shutdown requested", "\"signal\":\"%s\"", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    delivery_stop(&d);
+    log_flush();
+    return 0;
+}
+
 int app_serve(const struct hdf_config *cfg)
 {
+    struct hdf_delivery_worker delivery = {0};
     static h2o_globalconf_t globalconf;
     SSL_CTX *ssl_ctx = NULL;
     block_signals(); /* before any thread exists, so only sigwait below sees them */
@@ -121,11 +156,13 @@ int app_serve(const struct hdf_config *cfg)
             return 1;
         }
     }
+    start_delivery(cfg, &delivery);
     log_line(HDF_LOG_INFO, "listening", "\"listen\":\"%s:%u\",\"threads\":%d,\"tls\":%s,\"version\":\"%s\"", cfg->listen_host,
              cfg->listen_port, cfg->threads, ssl_ctx != NULL ? "true" : "false", HDF_VERSION);
     int sig = wait_for_signal();
     log_line(HDF_LOG_INFO, "shutdown requested", "\"signal\":\"%s\"", sig == SIGINT ? "SIGINT" : "SIGTERM");
     worker_request_shutdown();
+    delivery_stop(&delivery);
     for (int i = 0; i < cfg->threads; i++)
         worker_join(&workers[i]);
     log_line(HDF_LOG_INFO, "stopped", NULL);

@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include "config.h"
 #include "common/util.h"
+#include "webhook/backoff.h"
+#include "webhook/ssrf.h"
 
 const char config_help_text[] =
     "Configuration (environment):\n"
@@ -25,7 +27,12 @@ const char config_help_text[] =
     "  HDF_SHUTDOWN_TIMEOUT_MS   how long SIGTERM waits for in-flight requests (default 10000)\n"
     "  HDF_AUTH_CACHE_MS         how long a key lookup is reused; bounds revocation lag (default 1000, max 1000)\n"
     "  HDF_LOG_LEVEL             debug|info|warn|error (default info)\n"
-    "  HDF_SECRET_KEY            64 hex characters; encrypts secrets at rest (optional until webhooks)\n"
+    "  HDF_SECRET_KEY            64 hex characters; encrypts webhook secrets at rest (webhooks need it)\n"
+    "  HDF_SECRET_KEY_PREVIOUS   keys replaced by HDF_SECRET_KEY that still open secrets (comma-separated)\n"
+    "  HDF_SECRET_OVERLAP_S      seconds a rotated webhook secret keeps signing (default 86400)\n"
+    "  HDF_WEBHOOK_ALLOW_HTTP    1: webhook URLs may be http (default: https only)\n"
+    "  HDF_WEBHOOK_ALLOW_PRIVATE 1: webhooks may reach loopback, private and link-local addresses\n"
+    "  HDF_WEBHOOK_BACKOFF_MS    base of the retry backoff (default 1000)\n"
     "  HDF_RATE_LIMIT_<CATEGORY> <limit>/<window seconds> or off, per API key; categories TICKET_CREATE (300/60),\n"
     "                            TICKET_UPDATE (600/60), CUSTOMER (600/60), READ (1200/60), ADMIN (120/60)\n"
     "  HDF_SOFT_THROTTLE_AFTER_S   seconds a workspace may stay over its limits before soft-throttle (default 600)\n"
@@ -145,6 +152,42 @@ static int load_secret_key(struct getter *g, struct hdf_config *c)
     if (strlen(v) != 64 || hex_decode(v, 64, c->secret_key, sizeof(c->secret_key)) != 32)
         return fail(g, "HDF_SECRET_KEY", "must be 64 hexadecimal characters", NULL);
     c->has_secret_key = 1;
+    const char *why = NULL;
+    if (secretbox_key_parse(v, strlen(v), &c->secret_keys[0], &why) != 0)
+        return fail(g, "HDF_SECRET_KEY", why, NULL);
+    c->nsecret_keys = 1;
+    const char *prev = g->get("HDF_SECRET_KEY_PREVIOUS");
+    if (prev == NULL || *prev == '\0')
+        return 0;
+    int n = secretbox_keys_parse_list(prev, strlen(prev), &c->secret_keys[1], HDF_SECRETBOX_MAX_PREVIOUS, &why);
+    if (n < 0)
+        return fail(g, "HDF_SECRET_KEY_PREVIOUS", why, NULL);
+    c->nsecret_keys += n;
+    return 0;
+}
+
+static int get_flag(struct getter *g, const char *name, int bit, int *flags)
+{
+    long long n;
+    if (get_int(g, name, 0, 1, 0, &n) != 0)
+        return -1;
+    if (n)
+        *flags |= bit;
+    return 0;
+}
+
+static int load_webhooks(struct getter *g, struct hdf_config *c)
+{
+    long long n;
+    if (get_flag(g, "HDF_WEBHOOK_ALLOW_HTTP", HDF_SSRF_ALLOW_HTTP, &c->webhook_flags) != 0 ||
+        get_flag(g, "HDF_WEBHOOK_ALLOW_PRIVATE", HDF_SSRF_ALLOW_PRIVATE, &c->webhook_flags) != 0)
+        return -1;
+    if (get_int(g, "HDF_WEBHOOK_BACKOFF_MS", 1, 3600000, HDF_BACKOFF_DEFAULT_BASE_MS, &n) != 0)
+        return -1;
+    c->webhook_backoff_ms = n;
+    if (get_int(g, "HDF_SECRET_OVERLAP_S", 0, 30LL * 86400, 86400, &n) != 0)
+        return -1;
+    c->secret_overlap_s = n;
     return 0;
 }
 
@@ -236,7 +279,7 @@ int config_load(struct hdf_config *c, config_getenv_fn get, char *err, size_t er
     }
     c->database_url = strdup(url);
     if (load_listen(&g, c) != 0 || load_numbers(&g, c) != 0 || load_tls(&g, c) != 0 || load_log_level(&g, c) != 0 ||
-        load_secret_key(&g, c) != 0 || load_rate_limits(&g, c) != 0)
+        load_secret_key(&g, c) != 0 || load_webhooks(&g, c) != 0 || load_rate_limits(&g, c) != 0)
         goto error;
     return 0;
 error:
@@ -251,5 +294,6 @@ void config_free(struct hdf_config *c)
     free(c->tls_cert);
     free(c->tls_key);
     explicit_bzero(c->secret_key, sizeof(c->secret_key));
+    explicit_bzero(c->secret_keys, sizeof(c->secret_keys));
     memset(c, 0, sizeof(*c));
 }

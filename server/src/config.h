@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "ratelimit/category.h"
+#include "webhook/secretbox.h"
 
 enum hdf_log_level { HDF_LOG_DEBUG, HDF_LOG_INFO, HDF_LOG_WARN, HDF_LOG_ERROR };
 
@@ -33,6 +34,13 @@ struct hdf_config {
     int has_secret_key;
     struct hdf_rate_limit rate_limits[HDF_RL__COUNT]; /* HDF_RATE_LIMIT_<CATEGORY> */
     int soft_throttle_after_s, soft_throttle_delay_ms, soft_throttle_recover_s;
+    /* webhooks: [0] HDF_SECRET_KEY, then HDF_SECRET_KEY_PREVIOUS (nsecret_keys 0 without a key) */
+    hdf_secretbox_key_t secret_keys[1 + HDF_SECRETBOX_MAX_PREVIOUS];
+    int nsecret_keys;
+    int webhook_flags;          /* HDF_SSRF_ALLOW_HTTP | HDF_SSRF_ALLOW_PRIVATE (webhook/ssrf.h) */
+    int64_t webhook_backoff_ms; /* HDF_WEBHOOK_BACKOFF_MS */
+    int64_t secret_overlap_s;   /* HDF_SECRET_OVERLAP_S: a rotated secret keeps signing this long */
+    int no_delivery_worker;     /* serve --no-worker (not from the environment) */
 };
 
 typedef const char *(*config_getenv_fn)(const char *name);

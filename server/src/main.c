@@ -7,6 +7,7 @@
 #include "app.h"
 #include "config.h"
 #include "migrate.h"
+#include "outbox/delivery.h"
 #include "common/log.h"
 #include "http/router.h"
 
@@ -54,17 +55,22 @@ static int cmd_with_config(const char *cmd, int argc, char **argv)
     }
     if (load_config(&cfg) != 0)
         return 2;
+    cfg.no_delivery_worker = argc > 2; /* serve --no-worker: the only option */
+    if (strcmp(cmd, "migrate") != 0 && delivery_global_init() != 0) {
+        fprintf(stderr, "helpdeskflow: cannot initialise libcurl\n");
+        config_free(&cfg);
+        return 1;
+    }
     int rc;
     if (strcmp(cmd, "migrate") == 0) {
         rc = migrate_run(cfg.database_url);
     } else if (strcmp(cmd, "serve") == 0) {
         rc = app_serve(&cfg);
     } else {
-        /* The outbox and its delivery worker arrive with webhooks; until then there is nothing
-         * for a separate worker process to do, and saying so beats idling silently. */
-        fprintf(stderr, "helpdeskflow worker: this version has no webhook outbox to deliver; nothing to run\n");
-        rc = 2;
+        rc = app_worker(&cfg);
     }
+    if (strcmp(cmd, "migrate") != 0)
+        delivery_global_cleanup();
     config_free(&cfg);
     return rc;
 }

@@ -1,7 +1,8 @@
 /*
  * test_config.c: tests config.c through a fake getenv over a small table: defaults, every
  * variable's bad values (the error names the variable; secrets are never echoed), HDF_LISTEN
- * forms including [v6]:port, the TLS pair, HDF_SECRET_KEY decoding and HDF_LOG_LEVEL.
+ * forms including [v6]:port, the TLS pair, HDF_SECRET_KEY decoding and HDF_LOG_LEVEL, and the
+ * webhook variables (flags, backoff, overlap, HDF_SECRET_KEY_PREVIOUS).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "config.h"
+#include "webhook/ssrf.h"
 
 #define MAX_VARS 16
 static const char *env_names[MAX_VARS], *env_values[MAX_VARS];
@@ -316,6 +318,39 @@ static void test_secret_key(void **state)
     }
 }
 
+static void test_webhook_settings(void **state)
+{
+    (void)state;
+    static const char key[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    static const char prev[] = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
+    struct hdf_config c;
+    char err[512];
+    assert_int_equal(load(&c, err, sizeof(err)), 0);
+    assert_int_equal(c.webhook_flags, 0);
+    assert_int_equal(c.webhook_backoff_ms, 1000);
+    assert_int_equal(c.secret_overlap_s, 86400);
+    assert_int_equal(c.nsecret_keys, 0);
+    config_free(&c);
+    env_set("HDF_SECRET_KEY", key);
+    env_set("HDF_SECRET_KEY_PREVIOUS", prev);
+    env_set("HDF_WEBHOOK_ALLOW_HTTP", "1");
+    env_set("HDF_WEBHOOK_ALLOW_PRIVATE", "1");
+    env_set("HDF_WEBHOOK_BACKOFF_MS", "50");
+    expect_ok("HDF_SECRET_OVERLAP_S", "0", &c);
+    assert_int_equal(c.nsecret_keys, 2);
+    assert_int_equal(c.webhook_flags, HDF_SSRF_ALLOW_HTTP | HDF_SSRF_ALLOW_PRIVATE);
+    assert_int_equal(c.webhook_backoff_ms, 50);
+    assert_int_equal(c.secret_overlap_s, 0);
+    config_free(&c);
+    expect_error("HDF_WEBHOOK_ALLOW_HTTP", "yes", "HDF_WEBHOOK_ALLOW_HTTP");
+    env_set("HDF_WEBHOOK_ALLOW_HTTP", "0");
+    expect_error("HDF_WEBHOOK_BACKOFF_MS", "0", "HDF_WEBHOOK_BACKOFF_MS");
+    env_set("HDF_WEBHOOK_BACKOFF_MS", "1000");
+    expect_error("HDF_SECRET_OVERLAP_S", "-1", "HDF_SECRET_OVERLAP_S");
+    env_set("HDF_SECRET_OVERLAP_S", "60");
+    expect_error("HDF_SECRET_KEY_PREVIOUS", "abc", "HDF_SECRET_KEY_PREVIOUS");
+}
+
 static void test_log_level(void **state)
 {
     (void)state;
@@ -349,10 +384,24 @@ static void test_small_error_buffer(void **state)
 static void test_help_text_lists_every_variable(void **state)
 {
     (void)state;
-    static const char *const vars[] = {
-        "DATABASE_URL",      "HDF_LISTEN",    "HDF_THREADS",        "HDF_DB_CONNS_PER_THREAD", "HDF_DB_QUEUE_MAX",
-        "HDF_TLS_CERT",      "HDF_TLS_KEY",   "HDF_MAX_BODY_BYTES", "HDF_LOCK_TIMEOUT_MS",     "HDF_SHUTDOWN_TIMEOUT_MS",
-        "HDF_AUTH_CACHE_MS", "HDF_LOG_LEVEL", "HDF_SECRET_KEY"};
+    static const char *const vars[] = {"DATABASE_URL",
+                                       "HDF_LISTEN",
+                                       "HDF_THREADS",
+                                       "HDF_DB_CONNS_PER_THREAD",
+                                       "HDF_DB_QUEUE_MAX",
+                                       "HDF_TLS_CERT",
+                                       "HDF_TLS_KEY",
+                                       "HDF_MAX_BODY_BYTES",
+                                       "HDF_LOCK_TIMEOUT_MS",
+                                       "HDF_SHUTDOWN_TIMEOUT_MS",
+                                       "HDF_AUTH_CACHE_MS",
+                                       "HDF_LOG_LEVEL",
+                                       "HDF_SECRET_KEY",
+                                       "HDF_SECRET_KEY_PREVIOUS",
+                                       "HDF_SECRET_OVERLAP_S",
+                                       "HDF_WEBHOOK_ALLOW_HTTP",
+                                       "HDF_WEBHOOK_ALLOW_PRIVATE",
+                                       "HDF_WEBHOOK_BACKOFF_MS"};
     for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
         if (strstr(config_help_text, vars[i]) == NULL)
             fail_msg("--help does not mention %s", vars[i]);
@@ -370,6 +419,7 @@ int main(void)
         cmocka_unit_test_setup(test_bad_numbers, setup),
         cmocka_unit_test_setup(test_tls_pair, setup),
         cmocka_unit_test_setup(test_secret_key, setup),
+        cmocka_unit_test_setup(test_webhook_settings, setup),
         cmocka_unit_test_setup(test_log_level, setup),
         cmocka_unit_test_setup(test_small_error_buffer, setup),
         cmocka_unit_test_setup(test_help_text_lists_every_variable, setup),

@@ -94,6 +94,47 @@ static void render_requests(struct out *o)
     }
 }
 
+void metrics_observe_delivery(enum hdf_wh_outcome outcome, uint64_t duration_us)
+{
+    int b = 0;
+    while (b < HDF_METRICS_NBUCKETS - 1 && (double)duration_us / 1e6 > bucket_le[b])
+        b++;
+    metrics_inc(&hdf_metrics.wh_outcomes[outcome]);
+    metrics_inc(&hdf_metrics.wh_latency_bucket[b]);
+    atomic_fetch_add_explicit(&hdf_metrics.wh_latency_sum_us, duration_us, memory_order_relaxed);
+}
+
+static void render_gauge(struct out *o, const char *name, const char *help, const char *type, int64_t v);
+
+static void render_webhooks(struct out *o)
+{
+    static const char *const outcomes[] = {"succeeded", "retried", "failed"};
+    emit(o, "# HELP hdf_webhook_attempts_total Webhook delivery attempts by outcome (retried: failed, tried again later;"
+            " failed: the last attempt failed).\n# TYPE hdf_webhook_attempts_total counter\n");
+    for (int i = 0; i < 3; i++)
+        emit(o, "hdf_webhook_attempts_total{outcome=\"%s\"} %ju\n", outcomes[i], (uintmax_t)load(&hdf_metrics.wh_outcomes[i]));
+    emit(o, "# HELP hdf_webhook_attempt_duration_seconds Time a delivery attempt took.\n"
+            "# TYPE hdf_webhook_attempt_duration_seconds histogram\n");
+    uint64_t cum = 0;
+    for (int b = 0; b < HDF_METRICS_NBUCKETS; b++) {
+        cum += load(&hdf_metrics.wh_latency_bucket[b]);
+        if (b < HDF_METRICS_NBUCKETS - 1)
+            emit(o, "hdf_webhook_attempt_duration_seconds_bucket{le=\"%g\"} %ju\n", bucket_le[b], (uintmax_t)cum);
+        else
+            emit(o, "hdf_webhook_attempt_duration_seconds_bucket{le=\"+Inf\"} %ju\n", (uintmax_t)cum);
+    }
+    emit(o, "hdf_webhook_attempt_duration_seconds_sum %.6f\n", (double)load(&hdf_metrics.wh_latency_sum_us) / 1e6);
+    emit(o, "hdf_webhook_attempt_duration_seconds_count %ju\n", (uintmax_t)cum);
+    render_gauge(o, "hdf_outbox_depth", "Webhook deliveries not yet done (pending or being delivered).", "gauge",
+                 gauge(&hdf_metrics.wh_outbox_depth));
+    emit(o,
+         "# HELP hdf_outbox_oldest_age_seconds Age of the oldest delivery not yet done.\n"
+         "# TYPE hdf_outbox_oldest_age_seconds gauge\nhdf_outbox_oldest_age_seconds %.3f\n",
+         (double)gauge(&hdf_metrics.wh_oldest_age_ms) / 1e3);
+    render_gauge(o, "hdf_webhook_in_flight", "Webhook requests being sent by this process.", "gauge",
+                 gauge(&hdf_metrics.wh_in_flight));
+}
+
 static void render_latency(struct out *o)
 {
     char labels[160];
@@ -180,6 +221,7 @@ char *metrics_render(size_t *len)
                  (int64_t)load(&hdf_metrics.db_reconnects));
     render_gauge(&o, "hdf_auth_failures_total", "Requests answered 401.", "counter", (int64_t)load(&hdf_metrics.auth_failures));
     render_rate_limits(&o);
+    render_webhooks(&o);
     emit(&o, "# HELP hdf_build_info Build information.\n# TYPE hdf_build_info gauge\nhdf_build_info{version=\"%s\"} 1\n",
          HDF_VERSION);
     *len = o.len;

@@ -30,7 +30,17 @@ struct hdf_metrics {
     atomic_uint_fast64_t rl_rejections[HDF_RL__COUNT];
     atomic_uint_fast64_t rl_throttled_requests, rl_throttle_starts, rl_lease_statements;
     atomic_int_fast64_t rl_throttled_workspaces;
+    /* webhooks (outbox/delivery.c): outcomes of attempts (ok, retry, failed), attempt latency, and
+     * the outbox as the delivery worker last measured it (every few seconds) */
+    atomic_uint_fast64_t wh_outcomes[3];
+    atomic_uint_fast64_t wh_latency_bucket[HDF_METRICS_NBUCKETS];
+    atomic_uint_fast64_t wh_latency_sum_us;
+    atomic_int_fast64_t wh_outbox_depth, wh_oldest_age_ms, wh_in_flight;
 };
+
+enum hdf_wh_outcome { HDF_WH_SUCCEEDED = 0, HDF_WH_RETRIED, HDF_WH_FAILED };
+/* One delivery attempt: its outcome and duration. */
+void metrics_observe_delivery(enum hdf_wh_outcome outcome, uint64_t duration_us);
 
 extern struct hdf_metrics hdf_metrics;
 

@@ -50,6 +50,12 @@ const char hdf_session_setup_sql[] =
     " WITH ORDINALITY x(o, ord) ORDER BY x.ord) END"
 #define ROW_JSON "row_to_json(j)::text"
 
+/* ---- webhooks (handlers/webhooks.c) ---- */
+#define WEBHOOK_LATERAL                                                                                                            \
+    ", LATERAL (SELECT w.id, w.url, w.events, w.description, w.enabled,"                                                           \
+    " hdf_ts(CASE WHEN w.previous_until > now() THEN w.previous_until END) AS previous_secret_expires_at,"                         \
+    " hdf_ts(w.created_at) AS created_at, hdf_ts(w.updated_at) AS updated_at) j"
+
 /* ---- customers (handlers/customers.c) ---- */
 
 /* A customer's external profiles, sorted, as JSON ([] when none). */
@@ -891,4 +897,120 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
                              " FROM hdf_rate_lease($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                              9},
     [HDF_STMT_RATE_PURGE] = {"rate_purge", "SELECT hdf_rate_purge()", 0},
+    /* ---- webhooks and events (handlers/webhooks.c) ----
+     * Subscriptions as JSON: never the secret (sealed in secret_enc; the handler adds the plain one
+     * to the create and rotate answers only). */
+    [HDF_STMT_WEBHOOK_NEXT_ID] = {"webhook_next_id", "SELECT nextval('webhook_subscriptions_id_seq')", 0},
+    /* $2 id (from webhook_next_id), $3 url, $4 events (JSON array), $5 description, $6 enabled, $7 sealed secret */
+    [HDF_STMT_WEBHOOK_CREATE] =
+        {"webhook_create",
+         "WITH w AS (INSERT INTO webhook_subscriptions (workspace_id, id, url, events, description, enabled,"
+         " secret_enc) VALUES ($1, $2, $3, " JSON_TEXT_ARRAY("$4") ", $5, $6, $7) RETURNING *)"
+                                                                   " SELECT w.id, " ROW_JSON " FROM w" WEBHOOK_LATERAL,
+         7},
+    [HDF_STMT_WEBHOOKS_LIST] = {"webhooks_list",
+                                "SELECT w.id, " ROW_JSON " FROM webhook_subscriptions w" WEBHOOK_LATERAL
+                                " WHERE w.workspace_id = $1 AND w.id > $2 ORDER BY w.id LIMIT $3",
+                                3},
+    [HDF_STMT_WEBHOOK_GET] = {"webhook_get",
+                              "SELECT " ROW_JSON " FROM webhook_subscriptions w" WEBHOOK_LATERAL
+                              " WHERE w.workspace_id = $1 AND w.id = $2",
+                              2},
+    /* $3 url, $4 events (JSON array), $7 enabled: NULL leaves them; $5 whether to set description to $6 */
+    [HDF_STMT_WEBHOOK_UPDATE] = {"webhook_update",
+                                 "WITH w AS (UPDATE webhook_subscriptions w SET url = coalesce($3, w.url),"
+                                 " events = coalesce(" JSON_TEXT_ARRAY(
+                                     "$4") ", w.events),"
+                                           " description = CASE WHEN $5::boolean THEN $6::text ELSE w.description END,"
+                                           " enabled = coalesce($7::boolean, w.enabled), updated_at = now()"
+                                           " WHERE w.workspace_id = $1 AND w.id = $2 RETURNING w.*)"
+                                           " SELECT " ROW_JSON " FROM w" WEBHOOK_LATERAL,
+                                 7},
+    /* Its deliveries and their attempt log go with it (ON DELETE CASCADE). */
+    [HDF_STMT_WEBHOOK_DELETE] = {"webhook_delete",
+                                 "DELETE FROM webhook_subscriptions WHERE workspace_id = $1 AND id = $2 RETURNING id", 2},
+    /* $3 the new sealed secret, $4 seconds the previous one keeps signing */
+    [HDF_STMT_WEBHOOK_ROTATE] = {"webhook_rotate",
+                                 "WITH w AS (UPDATE webhook_subscriptions w SET previous_secret_enc = w.secret_enc,"
+                                 " previous_until = now() + make_interval(secs => $4::bigint), secret_enc = $3, updated_at = now()"
+                                 " WHERE w.workspace_id = $1 AND w.id = $2 RETURNING w.*)"
+                                 " SELECT " ROW_JSON " FROM w" WEBHOOK_LATERAL,
+                                 4},
+    /* The attempt log of subscription $4, oldest first: never the secret; the body as received
+     * (first 4 KiB). Rows (id, json); none when the subscription is not the workspace's. */
+    [HDF_STMT_WEBHOOK_ATTEMPTS] =
+        {"webhook_attempts",
+         "SELECT a.id, row_to_json(j)::text FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id"
+         " JOIN outbox_events e ON e.id = d.event_id,"
+         " LATERAL (SELECT a.id, a.delivery_id, e.event_id, e.type AS event_type, a.attempt, a.url, a.status,"
+         " a.response_body, a.error, a.duration_ms, hdf_ts(a.at) AS at, d.status AS delivery_status) j"
+         " WHERE d.workspace_id = $1 AND a.subscription_id = $4 AND a.id > $2 ORDER BY a.id LIMIT $3",
+         4},
+    /* The feed, oldest first: $4 type or NULL. Rows (id, envelope JSON). */
+    [HDF_STMT_EVENTS_LIST] = {"events_list",
+                              "SELECT e.id, json_build_object('id', e.event_id, 'type', e.type, 'schema_version', e.schema_version,"
+                              " 'occurred_at', hdf_ts(e.occurred_at), 'workspace_id', e.workspace_id, 'data', e.data)::text"
+                              " FROM outbox_events e WHERE e.workspace_id = $1 AND e.id > $2"
+                              " AND ($4::text IS NULL OR e.type = $4) ORDER BY e.id LIMIT $3",
+                              4},
+    /* New pending deliveries of event $2 to every enabled subscription that asks for its type or
+     * had it delivered before; wakes the workers. One row (event id, JSON array of the deliveries)
+     * or none when the event is not the workspace's. */
+    [HDF_STMT_EVENT_REDELIVER] =
+        {"event_redeliver",
+         "WITH e AS (SELECT id, event_id, type FROM outbox_events WHERE workspace_id = $1 AND event_id = $2),"
+         " ins AS (INSERT INTO webhook_deliveries (workspace_id, event_id, subscription_id, next_attempt_at)"
+         " SELECT $1, e.id, s.id, now() FROM e JOIN webhook_subscriptions s ON s.workspace_id = $1 AND s.enabled"
+         " AND (e.type = ANY (s.events) OR EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.event_id = e.id"
+         " AND p.subscription_id = s.id)) RETURNING id, subscription_id),"
+         " n AS (SELECT pg_notify('hdf_outbox', '') FROM (SELECT 1 FROM ins LIMIT 1) x)"
+         " SELECT e.event_id, (SELECT coalesce(json_agg(json_build_object('id', ins.id, 'subscription_id', ins.subscription_id,"
+         " 'status', 'pending') ORDER BY ins.id), '[]') FROM ins)::text, (SELECT count(*) FROM n) FROM e",
+         2},
+    /* ---- the delivery worker (outbox/delivery.c): its own connection, these texts unprepared ----
+     * Claim: up to $1 due deliveries (pending, or delivering with an expired claim: a worker died)
+     * of enabled subscriptions, skipping rows another worker is claiming; each claim lasts $2 ms and
+     * bumps claims, the fencing token that the completion must present. */
+    [HDF_STMT_DELIVERY_CLAIM] =
+        {"delivery_claim",
+         "WITH c AS (SELECT d.id FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id AND s.enabled"
+         " WHERE d.status IN ('pending', 'delivering') AND d.next_attempt_at <= now()"
+         " ORDER BY d.next_attempt_at LIMIT $1::integer FOR UPDATE OF d SKIP LOCKED)"
+         " UPDATE webhook_deliveries d SET status = 'delivering', claims = d.claims + 1,"
+         " claimed_until = clock_timestamp() + $2::bigint * interval '1 millisecond',"
+         " next_attempt_at = clock_timestamp() + $2::bigint * interval '1 millisecond', updated_at = now()"
+         " FROM c, outbox_events e, webhook_subscriptions s WHERE d.id = c.id AND e.id = d.event_id AND s.id = d.subscription_id"
+         " RETURNING d.id, d.claims, d.attempts + 1, e.event_id, e.type, floor(extract(epoch FROM e.occurred_at) * 1000)::bigint,"
+         " e.workspace_id, e.data::text, s.id, s.url, s.secret_enc,"
+         " CASE WHEN s.previous_until > now() THEN s.previous_secret_enc END",
+         2},
+    /* $1 delivery, $2 claims (the claim's token: a claim that expired and was taken over writes
+     * nothing), $3 ok|retry|fail, $4 retry delay ms, $5 HTTP status, $6 error, $7 body (4 KiB),
+     * $8 duration ms, $9 url, $10 attempt number */
+    [HDF_STMT_DELIVERY_COMPLETE] =
+        {"delivery_complete",
+         "WITH d AS (UPDATE webhook_deliveries d SET attempts = $10::integer,"
+         " status = CASE $3::text WHEN 'ok' THEN 'succeeded' WHEN 'retry' THEN 'pending' ELSE 'failed' END,"
+         " next_attempt_at = CASE WHEN $3 = 'retry' THEN now() + $4::bigint * interval '1 millisecond' END,"
+         " claimed_until = NULL, last_status = $5::integer, last_error = $6::text, updated_at = now()"
+         " WHERE d.id = $1::bigint AND d.claims = $2::integer AND d.status = 'delivering' RETURNING d.id, d.subscription_id)"
+         " INSERT INTO webhook_attempts (delivery_id, subscription_id, attempt, url, status, response_body, error, duration_ms)"
+         " SELECT d.id, d.subscription_id, $10::integer, $9::text, $5::integer, $7::text, $6::text, $8::integer FROM d"
+         " RETURNING id",
+         10},
+    /* Milliseconds until the next delivery of an enabled subscription is due (negative: overdue);
+     * no row when there is none. */
+    [HDF_STMT_DELIVERY_NEXT_DUE] =
+        {"delivery_next_due",
+         "SELECT floor(extract(epoch FROM d.next_attempt_at - clock_timestamp()) * 1000)::bigint"
+         " FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id AND s.enabled"
+         " WHERE d.status IN ('pending', 'delivering') ORDER BY d.next_attempt_at LIMIT 1",
+         0},
+    /* /metrics: deliveries not yet done, and the age in seconds of the oldest */
+    [HDF_STMT_OUTBOX_STATS] = {"outbox_stats",
+                               "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8"
+                               " FROM webhook_deliveries WHERE status IN ('pending', 'delivering')",
+                               0},
+    /* SLA notifications due now (at most $1; migrations/0008_webhooks.sql): the number of events written */
+    [HDF_STMT_SLA_TICK] = {"sla_tick", "SELECT hdf_sla_tick($1::integer)", 1},
 };

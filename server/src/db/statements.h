@@ -81,6 +81,22 @@ enum hdf_stmt {
     /* rate limits (ratelimit/limiter.c) */
     HDF_STMT_RATE_LEASE,
     HDF_STMT_RATE_PURGE,
+    /* webhooks and events (handlers/webhooks.c; the delivery worker, outbox/delivery.c) */
+    HDF_STMT_WEBHOOK_NEXT_ID,
+    HDF_STMT_WEBHOOK_CREATE,
+    HDF_STMT_WEBHOOKS_LIST,
+    HDF_STMT_WEBHOOK_GET,
+    HDF_STMT_WEBHOOK_UPDATE,
+    HDF_STMT_WEBHOOK_DELETE,
+    HDF_STMT_WEBHOOK_ROTATE,
+    HDF_STMT_WEBHOOK_ATTEMPTS,
+    HDF_STMT_EVENTS_LIST,
+    HDF_STMT_EVENT_REDELIVER,
+    HDF_STMT_DELIVERY_CLAIM,
+    HDF_STMT_DELIVERY_COMPLETE,
+    HDF_STMT_DELIVERY_NEXT_DUE,
+    HDF_STMT_OUTBOX_STATS,
+    HDF_STMT_SLA_TICK,
     HDF_STMT__COUNT
 };
 

@@ -1,0 +1,155 @@
+#!/usr/bin/python3
+"""webhooks.py: delivery throughput of `helpdeskflow worker` to a fast local receiver (issue 9:
+at least 1,000 deliveries per second).
+
+Own throw-away cluster (tests/api/hdf.py), one subscription, N events written in one SQL
+statement (customers inserted: the outbox triggers queue N deliveries), then a worker process is
+started and timed until every delivery has succeeded. The receiver is a minimal asyncio HTTP/1.1
+server (keep-alive, 200 and an empty body), so that it is not the bottleneck.
+
+    HDF_BIN=build/helpdeskflow /usr/bin/python3 tests/bench/webhooks.py [N] [workers]
+
+`webhooks.py create [seconds]`: POST /v1/tickets throughput (wrk, tests/bench/lua/create.lua)
+with no subscription, then with 3 subscriptions to every event type (delivered by the server's
+own worker thread to the receiver meanwhile), alternating twice. With `--no-worker` nothing is
+delivered: the difference is then the cost on the write path alone (triggers, fan-out).
+"""
+import subprocess
+import asyncio
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'api'))
+import hdf  # noqa: E402
+
+
+def start_receiver():
+    count = {'n': 0}
+    ready = threading.Event()
+    port = {}
+
+    async def handle(reader, writer):
+        try:
+            while True:
+                head = await reader.readuntil(b'\r\n\r\n')
+                length = 0
+                for line in head.split(b'\r\n'):
+                    if line.lower().startswith(b'content-length:'):
+                        length = int(line.split(b':', 1)[1])
+                await reader.readexactly(length)
+                count['n'] += 1
+                writer.write(b'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n')
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    async def main():
+        server = await asyncio.start_server(handle, '127.0.0.1', 0)
+        port['p'] = server.sockets[0].getsockname()[1]
+        ready.set()
+        await server.serve_forever()
+
+    threading.Thread(target=lambda: asyncio.run(main()), daemon=True).start()
+    ready.wait()
+    return port['p'], count
+
+
+def main():
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
+    nworkers = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    pg = hdf.PgCluster().init()
+    procs = []
+    try:
+        env = {'DATABASE_URL': pg.url(), 'HDF_SECRET_KEY': hdf.SECRET_KEY, 'HDF_WEBHOOK_ALLOW_HTTP': '1',
+               'HDF_WEBHOOK_ALLOW_PRIVATE': '1', 'HDF_LOG_LEVEL': 'warn', 'HDF_THREADS': '1'}
+        r = hdf.run_cli(['migrate'], env=env, timeout=120)
+        assert r.returncode == 0, r.stderr
+        port, count = start_receiver()
+        pg.psql("SELECT hdf_admin.create_workspace('bench', 'Bench')")
+        token = pg.psql("SELECT token FROM hdf_admin.create_api_key('bench', 'admin', 'bench', NULL, NULL)")[0][0]
+        api_port = hdf.free_port()
+        srv = hdf.ServerProc('bench-api', '/tmp', {**env, 'HDF_LISTEN': f'127.0.0.1:{api_port}'},
+                             args=('serve', '--no-worker'))
+        procs.append(srv.start())
+        r = srv.api().post('/v1/webhooks', token=token,
+                           json={'url': f'http://127.0.0.1:{port}/hook', 'events': ['customer.created']})
+        assert r.status_code == 201, r.text
+        t0 = time.monotonic()
+        pg.psql(f"INSERT INTO customers (workspace_id, email) SELECT w.id, 'c' || g || '@example.com' "
+                f"FROM workspaces w, generate_series(1, {n}) g WHERE w.slug = 'bench'")
+        t1 = time.monotonic()
+        print(f'{n} events and deliveries written in {t1 - t0:.2f} s ({n / (t1 - t0):.0f}/s, one statement)')
+        start = time.monotonic()
+        for i in range(nworkers):
+            procs.append(hdf.ServerProc(f'bench-worker-{i}', '/tmp', env, args=('worker',)).start(wait=None))
+        hdf.wait_until(lambda: count['n'] >= n, 600, interval=0.02, what='all received')
+        elapsed = time.monotonic() - start
+        left = pg.scalar("SELECT count(*) FROM webhook_deliveries WHERE status <> 'succeeded'")
+        hdf.wait_until(lambda: pg.scalar("SELECT count(*) FROM webhook_deliveries WHERE status <> 'succeeded'") == '0',
+                       60, what='all recorded')
+        done = time.monotonic() - start
+        print(f'{nworkers} worker(s): {n} received in {elapsed:.2f} s ({n / elapsed:.0f}/s); '
+              f'all recorded succeeded in {done:.2f} s ({n / done:.0f}/s); not yet recorded at receipt: {left}')
+    finally:
+        for p in procs:
+            if p.alive():
+                p.stop()
+        pg.destroy()
+
+
+def wrk_create(url, token, seconds):
+    lua = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lua')
+    env = {**os.environ, 'HDF_BENCH_LUA': lua, 'HDF_BENCH_TOKEN': token, 'HDF_BENCH_NCUST': '1000',
+           'HDF_BENCH_THREADS': '2'}
+    r = subprocess.run(['wrk', '-t2', '-c32', f'-d{seconds}s', '-s', os.path.join(lua, 'create.lua'), url],
+                       capture_output=True, text=True, env=env, timeout=seconds + 60)
+    rps = [line for line in r.stdout.splitlines() if line.startswith('Requests/sec')][0].split()[1]
+    statuses = [line for line in r.stdout.splitlines() if 'statuses' in line]
+    return float(rps), statuses
+
+
+def create_mode(seconds, worker=True):
+    pg = hdf.PgCluster().init()
+    procs = []
+    try:
+        limits = {f'HDF_RATE_LIMIT_{c}': 'off' for c in ('TICKET_CREATE', 'TICKET_UPDATE', 'CUSTOMER', 'READ', 'ADMIN')}
+        env = {'DATABASE_URL': pg.url(), 'HDF_SECRET_KEY': hdf.SECRET_KEY, 'HDF_WEBHOOK_ALLOW_HTTP': '1',
+               'HDF_WEBHOOK_ALLOW_PRIVATE': '1', 'HDF_LOG_LEVEL': 'warn', 'HDF_THREADS': '2', **limits}
+        assert hdf.run_cli(['migrate'], env=env, timeout=120).returncode == 0
+        port, count = start_receiver()
+        pg.psql("SELECT hdf_admin.create_workspace('bench', 'Bench')")
+        token = pg.psql("SELECT token FROM hdf_admin.create_api_key('bench', 'admin', 'bench', NULL, NULL)")[0][0]
+        api_port = hdf.free_port()
+        srv = hdf.ServerProc('bench-api', '/tmp', {**env, 'HDF_LISTEN': f'127.0.0.1:{api_port}'},
+                             args=('serve',) if worker else ('serve', '--no-worker'))
+        procs.append(srv.start())
+        subs = []
+        for rnd in range(2):
+            for s in subs:
+                srv.api().delete(f'/v1/webhooks/{s}', token=token)
+            subs = []
+            base, st0 = wrk_create(srv.url + '/v1/tickets', token, seconds)
+            for i in range(3):
+                r = srv.api().post('/v1/webhooks', token=token,
+                                   json={'url': f'http://127.0.0.1:{port}/hook{i}', 'events': list(EVENT_TYPES)})
+                assert r.status_code == 201, r.text
+                subs.append(r.json()['id'])
+            with3, st3 = wrk_create(srv.url + '/v1/tickets', token, seconds)
+            print(f'round {rnd + 1}: no subscription {base:.0f} req/s {st0}; 3 subscriptions {with3:.0f} req/s {st3} '
+                  f'({(with3 - base) / base * 100:+.1f}%); delivered so far {count["n"]}')
+    finally:
+        for p in procs:
+            if p.alive():
+                p.stop()
+        pg.destroy()
+
+
+EVENT_TYPES = ('ticket.created', 'ticket.updated', 'message.created', 'customer.created', 'customer.updated',
+               'customer.merged', 'sla.warning', 'sla.breached')
+
+if __name__ == '__main__':
+    if len(sys.argv) > 1 and sys.argv[1] == 'create':
+        create_mode(int(sys.argv[2]) if len(sys.argv) > 2 else 10, worker='--no-worker' not in sys.argv)
+    else:
+        main()
