@@ -338,7 +338,7 @@ static void start_row(struct loop *l, PGresult *res, int i)
     snprintf(t->id, sizeof(t->id), "%s", PQgetvalue(res, i, 0));
     snprintf(t->claims, sizeof(t->claims), "%s", PQgetvalue(res, i, 1));
     snprintf(t->url, sizeof(t->url), "%s", PQgetvalue(res, i, 9));
-    t->attempt = atoi(PQgetvalue(res, i, 2));
+    t->attempt = (int)strtol(PQgetvalue(res, i, 2), NULL, 10);
     t->flags = l->cfg->webhook_flags;
     t->started_us = now_us();
     const char *event_id = PQgetvalue(res, i, 3), *type = PQgetvalue(res, i, 4);
@@ -402,7 +402,7 @@ static void claim(struct loop *l)
     for (int i = 0; i < n; i++)
         start_row(l, res, i);
     PQclear(res);
-    if (n == atoi(limit))
+    if (n == (int)strtol(limit, NULL, 10))
         l->want_claim = 1; /* perhaps more: claim again when slots are free */
     else
         schedule_next_due(l);
@@ -425,7 +425,7 @@ static void sla_tick(struct loop *l)
 {
     const char *params[] = {SLA_BATCH};
     PGresult *res = exec_stmt(l, HDF_STMT_SLA_TICK, params);
-    int full = res != NULL && PQntuples(res) == 1 && atoi(PQgetvalue(res, 0, 0)) >= atoi(SLA_BATCH);
+    int full = res != NULL && PQntuples(res) == 1 && strtol(PQgetvalue(res, 0, 0), NULL, 10) >= strtol(SLA_BATCH, NULL, 10);
     l->next_sla_ms = now_ms() + (full ? 0 : SLA_EVERY_MS);
     PQclear(res);
 }
