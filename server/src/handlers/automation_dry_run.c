@@ -249,23 +249,14 @@ static void on_state(struct hdf_req *r, PGresult *res)
         run_on_ticket(r, c, res, &fe);
 }
 
-static const char *id_param(struct hdf_req *r, const json_t *v)
-{
-    char buf[24];
-    if (!json_is_integer(v))
-        return NULL;
-    snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
-    return request_strdup(r, buf);
-}
-
 static void query_state(struct hdf_req *r, struct dry_ctx *c)
 {
     char ws[24], tid[24];
     snprintf(ws, sizeof(ws), "%lld", (long long)r->auth.workspace_id);
     snprintf(tid, sizeof(tid), "%lld", (long long)c->ticket_id);
     const json_t *src = c->event == HDF_AUTO_EV_TICKET_UPDATED ? json_object_get(r->body, "changes") : NULL;
-    const char *team = src != NULL ? id_param(r, json_object_get(src, "team_id")) : NULL;
-    const char *agent = src != NULL ? id_param(r, json_object_get(src, "assignee_id")) : NULL;
+    const char *team = src != NULL ? ticket_id_text(r, json_object_get(src, "team_id")) : NULL;
+    const char *agent = src != NULL ? ticket_id_text(r, json_object_get(src, "assignee_id")) : NULL;
     char created_team[24], created_agent[24];
     if (c->event == HDF_AUTO_EV_TICKET_CREATED) {
         snprintf(created_team, sizeof(created_team), "%lld", (long long)c->in.team_id);

@@ -109,9 +109,7 @@ static void message_run_rules(struct hdf_req *r)
 static void on_message_lock_rules(struct hdf_req *r, PGresult *res)
 {
     struct message_ctx *c = r->handler_data;
-    ticket_rules_store(r, res);
-    automation_ruleset_release(c->rs);
-    c->rs = ticket_rules_get(r);
+    c->rs = ticket_rules_reload(r, res, c->rs);
     message_run_rules(r);
 }
 

@@ -46,6 +46,13 @@ void ticket_rules_store(struct hdf_req *r, PGresult *res)
     automation_ruleset_release(rs);
 }
 
+struct hdf_auto_ruleset *ticket_rules_reload(struct hdf_req *r, PGresult *res, struct hdf_auto_ruleset *old)
+{
+    ticket_rules_store(r, res);
+    automation_ruleset_release(old);
+    return ticket_rules_get(r);
+}
+
 static const char *dump_or_null(struct hdf_req *r, const json_t *a)
 {
     if (json_array_size(a) == 0)

@@ -16,6 +16,9 @@ struct hdf_auto_ruleset *ticket_rules_get(struct hdf_req *r);
 /* Loads the workspace's rules and version (one query); done calls ticket_rules_store. */
 void ticket_rules_query(struct hdf_req *r, hdf_query_done_fn done);
 void ticket_rules_store(struct hdf_req *r, PGresult *res);
+/* The rules answered by a reload (res, as for ticket_rules_store), in place of old (released):
+ * stores them and returns this thread's current ruleset, one reference for the caller. */
+struct hdf_auto_ruleset *ticket_rules_reload(struct hdf_req *r, PGresult *res, struct hdf_auto_ruleset *old);
 
 /* The output of a pass the write statements take: effects and notes as JSON text (NULL when
  * none). */

@@ -209,7 +209,7 @@ static int create_run_rules(struct hdf_req *r)
     return rc;
 }
 
-static const char *id_text(struct hdf_req *r, const json_t *v)
+const char *ticket_id_text(struct hdf_req *r, const json_t *v)
 {
     char buf[24];
     if (!json_is_integer(v))
@@ -269,8 +269,8 @@ static void create_insert(struct hdf_req *r)
                             json_string_value(json_object_get(f, "status")),
                             json_string_value(json_object_get(f, "priority")),
                             json_string_value(json_object_get(f, "channel")),
-                            id_text(r, json_object_get(f, "team_id")),
-                            id_text(r, json_object_get(f, "assignee_id")),
+                            ticket_id_text(r, json_object_get(f, "team_id")),
+                            ticket_id_text(r, json_object_get(f, "assignee_id")),
                             pool_tags(r, json_object_get(f, "tags")),
                             pool_json(r, json_object_get(f, "custom_fields")),
                             c->body_html,
@@ -515,9 +515,7 @@ static void patch_apply(struct hdf_req *r)
 static void on_patch_rules(struct hdf_req *r, PGresult *res)
 {
     struct patch_ctx *c = r->handler_data;
-    ticket_rules_store(r, res);
-    automation_ruleset_release(c->rs);
-    c->rs = ticket_rules_get(r);
+    c->rs = ticket_rules_reload(r, res, c->rs);
     patch_apply(r);
 }
 
