@@ -4,8 +4,8 @@ at least 1,000 deliveries per second).
 
 Own throw-away cluster (tests/api/hdf.py), one subscription, N events written in one SQL
 statement (customers inserted: the outbox triggers queue N deliveries), then a worker process is
-started and timed until every delivery has succeeded. The receiver is a minimal asyncio HTTP/1.1
-server (keep-alive, 200 and an empty body), so that it is not the bottleneck.
+started and timed until every delivery has succeeded. The receiver is tests/bench/webhook_receiver.c
+(epoll, keep-alive, 200 and an empty body; built next to HDF_BIN), so that it is not the bottleneck.
 
     HDF_BIN=build/helpdeskflow /usr/bin/python3 tests/bench/webhooks.py [N] [workers]
 
@@ -14,45 +14,46 @@ with no subscription, then with 3 subscriptions to every event type (delivered b
 own worker thread to the receiver meanwhile), alternating twice. With `--no-worker` nothing is
 delivered: the difference is then the cost on the write path alone (triggers, fan-out).
 """
+import http.client
 import subprocess
-import asyncio
 import os
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'api'))
 import hdf  # noqa: E402
 
 
-def start_receiver():
-    count = {'n': 0}
-    ready = threading.Event()
-    port = {}
+def start_receiver(procs):
+    """tests/bench/webhook_receiver.c, built next to HDF_BIN; returns (port, count function)."""
+    build = os.path.dirname(os.path.abspath(hdf.binary_path()))
+    r = subprocess.run(['cmake', '--build', build, '--target', 'webhook_receiver'], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    portfile = f'/tmp/hdf-receiver-{os.getpid()}.port'
+    if os.path.exists(portfile):
+        os.unlink(portfile)
+    p = subprocess.Popen([os.path.join(build, 'webhook_receiver'), portfile])
+    procs.append(p)
+    hdf.wait_until(lambda: os.path.exists(portfile) and open(portfile).read().endswith('\n'), 10, what='receiver up')
+    port = int(open(portfile).read())
+    os.unlink(portfile)
 
-    async def handle(reader, writer):
-        try:
-            while True:
-                head = await reader.readuntil(b'\r\n\r\n')
-                length = 0
-                for line in head.split(b'\r\n'):
-                    if line.lower().startswith(b'content-length:'):
-                        length = int(line.split(b':', 1)[1])
-                await reader.readexactly(length)
-                count['n'] += 1
-                writer.write(b'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n')
-        except (asyncio.IncompleteReadError, ConnectionError):
-            writer.close()
+    def count():
+        c = http.client.HTTPConnection('127.0.0.1', port, timeout=10)
+        c.request('GET', '/count')
+        n = int(c.getresponse().read())
+        c.close()
+        return n
+    return port, count
 
-    async def main():
-        server = await asyncio.start_server(handle, '127.0.0.1', 0)
-        port['p'] = server.sockets[0].getsockname()[1]
-        ready.set()
-        await server.serve_forever()
 
-    threading.Thread(target=lambda: asyncio.run(main()), daemon=True).start()
-    ready.wait()
-    return port['p'], count
+def stop(procs):
+    for p in procs:
+        if isinstance(p, subprocess.Popen):
+            p.kill()
+            p.wait()
+        elif p.alive():
+            p.stop()
 
 
 def main():
@@ -65,7 +66,7 @@ def main():
                'HDF_WEBHOOK_ALLOW_PRIVATE': '1', 'HDF_LOG_LEVEL': 'warn', 'HDF_THREADS': '1'}
         r = hdf.run_cli(['migrate'], env=env, timeout=120)
         assert r.returncode == 0, r.stderr
-        port, count = start_receiver()
+        port, count = start_receiver(procs)
         pg.psql("SELECT hdf_admin.create_workspace('bench', 'Bench')")
         token = pg.psql("SELECT token FROM hdf_admin.create_api_key('bench', 'admin', 'bench', NULL, NULL)")[0][0]
         api_port = hdf.free_port()
@@ -83,7 +84,7 @@ def main():
         start = time.monotonic()
         for i in range(nworkers):
             procs.append(hdf.ServerProc(f'bench-worker-{i}', '/tmp', env, args=('worker',)).start(wait=None))
-        hdf.wait_until(lambda: count['n'] >= n, 600, interval=0.02, what='all received')
+        hdf.wait_until(lambda: count() >= n, 600, interval=0.02, what='all received')
         elapsed = time.monotonic() - start
         left = pg.scalar("SELECT count(*) FROM webhook_deliveries WHERE status <> 'succeeded'")
         hdf.wait_until(lambda: pg.scalar("SELECT count(*) FROM webhook_deliveries WHERE status <> 'succeeded'") == '0',
@@ -92,9 +93,7 @@ def main():
         print(f'{nworkers} worker(s): {n} received in {elapsed:.2f} s ({n / elapsed:.0f}/s); '
               f'all recorded succeeded in {done:.2f} s ({n / done:.0f}/s); not yet recorded at receipt: {left}')
     finally:
-        for p in procs:
-            if p.alive():
-                p.stop()
+        stop(procs)
         pg.destroy()
 
 
@@ -117,7 +116,7 @@ def create_mode(seconds, worker=True):
         env = {'DATABASE_URL': pg.url(), 'HDF_SECRET_KEY': hdf.SECRET_KEY, 'HDF_WEBHOOK_ALLOW_HTTP': '1',
                'HDF_WEBHOOK_ALLOW_PRIVATE': '1', 'HDF_LOG_LEVEL': 'warn', 'HDF_THREADS': '2', **limits}
         assert hdf.run_cli(['migrate'], env=env, timeout=120).returncode == 0
-        port, count = start_receiver()
+        port, count = start_receiver(procs)
         pg.psql("SELECT hdf_admin.create_workspace('bench', 'Bench')")
         token = pg.psql("SELECT token FROM hdf_admin.create_api_key('bench', 'admin', 'bench', NULL, NULL)")[0][0]
         api_port = hdf.free_port()
@@ -137,11 +136,9 @@ def create_mode(seconds, worker=True):
                 subs.append(r.json()['id'])
             with3, st3 = wrk_create(srv.url + '/v1/tickets', token, seconds)
             print(f'round {rnd + 1}: no subscription {base:.0f} req/s {st0}; 3 subscriptions {with3:.0f} req/s {st3} '
-                  f'({(with3 - base) / base * 100:+.1f}%); delivered so far {count["n"]}')
+                  f'({(with3 - base) / base * 100:+.1f}%); delivered so far {count()}')
     finally:
-        for p in procs:
-            if p.alive():
-                p.stop()
+        stop(procs)
         pg.destroy()
 
 
