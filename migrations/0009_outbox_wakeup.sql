@@ -1,4 +1,5 @@
--- 0009_outbox_wakeup.sql: writers NOTIFY only while a delivery worker sleeps.
+-- 0009_outbox_wakeup.sql: writers NOTIFY only while a delivery worker sleeps; the claim reads the
+-- due deliveries in index order whatever the statistics say.
 --
 -- Why: a transaction that calls pg_notify takes, at commit, a lock that every notifying
 -- transaction of the cluster shares (Postgres serializes their commits so that notifications
@@ -35,6 +36,24 @@ BEGIN
     IF n > 0 AND EXISTS (SELECT 1 FROM webhook_sleepers) THEN
         PERFORM pg_notify('hdf_outbox', '');
     END IF;
+END
+$$;
+
+-- The deliveries a claim takes (server/src/db/statements.c, delivery_claim): the oldest due first,
+-- read in the order of webhook_deliveries_due_idx. Its own function so that sorting is ruled out
+-- for this query alone: after a burst of writes, before autovacuum has analyzed the table, the
+-- planner takes a few dozen rows to be due and chose to read all of them (bitmap scan, hash join,
+-- sort) on every claim: 38 ms per claim with 40,000 due, against 1 ms in index order. ROWS 64:
+-- a claim asks for at most 64 (CLAIM_BATCH), which keeps the caller's joins on primary keys.
+CREATE FUNCTION hdf_webhook_due(batch integer) RETURNS SETOF bigint
+LANGUAGE plpgsql ROWS 64 SET enable_sort = off AS $$
+BEGIN
+    RETURN QUERY
+        SELECT d.id FROM webhook_deliveries d
+        WHERE d.status IN ('pending', 'delivering') AND d.next_attempt_at <= now()
+          AND EXISTS (SELECT 1 FROM webhook_subscriptions s WHERE s.id = d.subscription_id AND s.enabled)
+        ORDER BY d.next_attempt_at LIMIT batch
+        FOR UPDATE OF d SKIP LOCKED;
 END
 $$;
 

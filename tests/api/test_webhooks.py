@@ -472,9 +472,9 @@ def test_a_writer_that_missed_the_registration_is_still_delivered(wh, receiver):
     assert sleeping_workers(c) == 0
     ws = c.sql('SELECT workspace_id FROM webhook_subscriptions ORDER BY id DESC LIMIT 1')[0][0]
     late = c.pg.psql_background(f"BEGIN; INSERT INTO customers (workspace_id, email) VALUES ({ws}, 'late@example.com'); "
-                                "SELECT pg_sleep(2.5); COMMIT;", db=DB)
+                                "SELECT pg_sleep(4); COMMIT;", db=DB)
     try:
-        wait_for(lambda: sleeping_workers(c) == 1, timeout=2.4, what='the worker registered while the writer is open')
+        wait_for(lambda: sleeping_workers(c) == 1, timeout=3.5, what='the worker registered while the writer is open')
         late.wait(10)
         committed = time.monotonic()
         assert late.returncode == 0, late.stderr.read()

@@ -967,15 +967,14 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
          " SELECT e.event_id, (SELECT coalesce(json_agg(json_build_object('id', ins.id, 'subscription_id', ins.subscription_id,"
          " 'status', 'pending') ORDER BY ins.id), '[]') FROM ins)::text, (SELECT count(*) FROM n) FROM e",
          2},
-    /* ---- the delivery worker (outbox/delivery.c): its own connection, these texts unprepared ----
-     * Claim: up to $1 due deliveries (pending, or delivering with an expired claim: a worker died)
-     * of enabled subscriptions, skipping rows another worker is claiming; each claim lasts $2 ms and
+    /* ---- the delivery worker (outbox/delivery.c): prepared on its own connection ----
+     * Claim: up to $1 (<= 64) due deliveries (pending, or delivering with an expired claim: a worker
+     * died) of enabled subscriptions, oldest first, skipping rows another worker is claiming
+     * (hdf_webhook_due, migrations/0009_outbox_wakeup.sql); each claim lasts $2 ms and
      * bumps claims, the fencing token that the completion must present. */
     [HDF_STMT_DELIVERY_CLAIM] =
         {"delivery_claim",
-         "WITH c AS (SELECT d.id FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id AND s.enabled"
-         " WHERE d.status IN ('pending', 'delivering') AND d.next_attempt_at <= now()"
-         " ORDER BY d.next_attempt_at LIMIT $1::integer FOR UPDATE OF d SKIP LOCKED)"
+         "WITH c AS (SELECT id FROM hdf_webhook_due($1::integer) AS id)"
          " UPDATE webhook_deliveries d SET status = 'delivering', claims = d.claims + 1,"
          " claimed_until = clock_timestamp() + $2::bigint * interval '1 millisecond',"
          " next_attempt_at = clock_timestamp() + $2::bigint * interval '1 millisecond', updated_at = now()"
