@@ -9,10 +9,14 @@ started and timed until every delivery has succeeded. The receiver is tests/benc
 
     HDF_BIN=build/helpdeskflow /usr/bin/python3 tests/bench/webhooks.py [N] [workers]
 
-`webhooks.py create [seconds]`: POST /v1/tickets throughput (wrk, tests/bench/lua/create.lua)
-with no subscription, then with 3 subscriptions to every event type (delivered by the server's
-own worker thread to the receiver meanwhile), alternating twice. With `--no-worker` nothing is
-delivered: the difference is then the cost on the write path alone (triggers, fan-out).
+`webhooks.py create [seconds [rounds]] [--no-worker | --pinned]`: POST /v1/tickets throughput
+(wrk, tests/bench/lua/create.lua) with no subscription, then with 3 subscriptions to every event
+type, alternating (3 rounds by default; the median change is printed). By default the server's own
+worker thread delivers to the receiver meanwhile, on the same CPUs as everything else. With
+`--no-worker` nothing is delivered: the difference is the cost on the write path alone (triggers,
+fan-out). With `--pinned` the deliveries run on a CPU of their own: Postgres, the API server and wrk
+on CPU 0, `helpdeskflow worker`, its Postgres backend and the receiver on CPU 1 (a deployment whose
+workers do not compete with the API for CPU; needs 2 CPUs).
 """
 import http.client
 import subprocess
@@ -97,18 +101,62 @@ def main():
         pg.destroy()
 
 
-def wrk_create(url, token, seconds):
+def wrk_create(url, token, seconds, cpus=None):
     lua = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lua')
     env = {**os.environ, 'HDF_BENCH_LUA': lua, 'HDF_BENCH_TOKEN': token, 'HDF_BENCH_NCUST': '1000',
            'HDF_BENCH_THREADS': '2'}
     r = subprocess.run(['wrk', '-t2', '-c32', f'-d{seconds}s', '-s', os.path.join(lua, 'create.lua'), url],
-                       capture_output=True, text=True, env=env, timeout=seconds + 60)
+                       capture_output=True, text=True, env=env, timeout=seconds + 60,
+                       preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
     rps = [line for line in r.stdout.splitlines() if line.startswith('Requests/sec')][0].split()[1]
     statuses = [line for line in r.stdout.splitlines() if 'statuses' in line]
     return float(rps), statuses
 
 
-def create_mode(seconds, worker=True):
+def tcp_ports_of(pid):
+    """Local TCP ports of the sockets process pid holds (to find its Postgres backends)."""
+    inodes = set()
+    for fd in os.listdir(f'/proc/{pid}/fd'):
+        try:
+            link = os.readlink(f'/proc/{pid}/fd/{fd}')
+        except OSError:
+            continue
+        if link.startswith('socket:['):
+            inodes.add(link[8:-1])
+    ports = set()
+    for table in ('/proc/net/tcp', '/proc/net/tcp6'):
+        for line in open(table).read().splitlines()[1:]:
+            f = line.split()
+            if f[9] in inodes:
+                ports.add(int(f[1].rsplit(':', 1)[1], 16))
+    return ports
+
+
+def set_cpus(pid, cpus):
+    """Every thread of process pid (sched_setaffinity on a pid moves only that thread)."""
+    for tid in os.listdir(f'/proc/{pid}/task'):
+        os.sched_setaffinity(int(tid), cpus)
+
+
+def pin(pg, api_pid, worker_pid):
+    """--pinned: Postgres (the postmaster's children inherit), the API server and wrk on CPU 0; the
+    worker process, its own backend and the receiver on CPU 1."""
+    for pid, port in pg.psql('SELECT pid, client_port FROM pg_stat_activity WHERE client_port IS NOT NULL'):
+        if int(port) in tcp_ports_of(worker_pid):
+            print(f'worker backend {pid} on CPU 1')
+            set_cpus(int(pid), {1})
+    set_cpus(api_pid, {0})
+    set_cpus(worker_pid, {1})
+
+
+def median(xs):
+    xs = sorted(xs)
+    return xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2
+
+
+def create_mode(seconds, mode, rounds):
+    """mode: shared (serve with its worker thread), no-worker (serve --no-worker, nothing delivered),
+    pinned (serve --no-worker + `helpdeskflow worker`, on separate CPUs as described in pin())."""
     pg = hdf.PgCluster().init()
     procs = []
     try:
@@ -116,27 +164,44 @@ def create_mode(seconds, worker=True):
         env = {'DATABASE_URL': pg.url(), 'HDF_SECRET_KEY': hdf.SECRET_KEY, 'HDF_WEBHOOK_ALLOW_HTTP': '1',
                'HDF_WEBHOOK_ALLOW_PRIVATE': '1', 'HDF_LOG_LEVEL': 'warn', 'HDF_THREADS': '2', **limits}
         assert hdf.run_cli(['migrate'], env=env, timeout=120).returncode == 0
+        cpus = None
+        if mode == 'pinned':
+            cpus = {0}
+            postmaster = int(open(os.path.join(pg.data, 'postmaster.pid')).readline())
+            for pid in [postmaster] + [int(c) for c in open(f'/proc/{postmaster}/task/{postmaster}/children').read().split()]:
+                set_cpus(pid, {0})
         port, count = start_receiver(procs)
+        if mode == 'pinned':
+            set_cpus(procs[-1].pid, {1})
         pg.psql("SELECT hdf_admin.create_workspace('bench', 'Bench')")
         token = pg.psql("SELECT token FROM hdf_admin.create_api_key('bench', 'admin', 'bench', NULL, NULL)")[0][0]
         api_port = hdf.free_port()
         srv = hdf.ServerProc('bench-api', '/tmp', {**env, 'HDF_LISTEN': f'127.0.0.1:{api_port}'},
-                             args=('serve',) if worker else ('serve', '--no-worker'))
+                             args=('serve',) if mode == 'shared' else ('serve', '--no-worker'))
         procs.append(srv.start())
-        subs = []
-        for rnd in range(2):
+        if mode == 'pinned':
+            wrk = hdf.ServerProc('bench-worker', '/tmp', env, args=('worker',)).start(wait=None)
+            procs.append(wrk)
+            time.sleep(1)  # connected
+            pin(pg, srv.proc.pid, wrk.proc.pid)
+        subs, changes = [], []
+        for rnd in range(rounds):
             for s in subs:
                 srv.api().delete(f'/v1/webhooks/{s}', token=token)
             subs = []
-            base, st0 = wrk_create(srv.url + '/v1/tickets', token, seconds)
+            base, st0 = wrk_create(srv.url + '/v1/tickets', token, seconds, cpus)
             for i in range(3):
                 r = srv.api().post('/v1/webhooks', token=token,
                                    json={'url': f'http://127.0.0.1:{port}/hook{i}', 'events': list(EVENT_TYPES)})
                 assert r.status_code == 201, r.text
                 subs.append(r.json()['id'])
-            with3, st3 = wrk_create(srv.url + '/v1/tickets', token, seconds)
+            before = count()
+            with3, st3 = wrk_create(srv.url + '/v1/tickets', token, seconds, cpus)
+            delivered = count() - before
+            changes.append((with3 - base) / base * 100)
             print(f'round {rnd + 1}: no subscription {base:.0f} req/s {st0}; 3 subscriptions {with3:.0f} req/s {st3} '
-                  f'({(with3 - base) / base * 100:+.1f}%); delivered so far {count()}')
+                  f'({changes[-1]:+.1f}%); delivered meanwhile {delivered} ({delivered / seconds:.0f}/s)', flush=True)
+        print(f'{mode}: median change {median(changes):+.1f}% over {rounds} rounds of {seconds} s')
     finally:
         stop(procs)
         pg.destroy()
@@ -147,6 +212,9 @@ EVENT_TYPES = ('ticket.created', 'ticket.updated', 'message.created', 'customer.
 
 if __name__ == '__main__':
     if len(sys.argv) > 1 and sys.argv[1] == 'create':
-        create_mode(int(sys.argv[2]) if len(sys.argv) > 2 else 10, worker='--no-worker' not in sys.argv)
+        nums = [int(a) for a in sys.argv[2:] if a.isdigit()]
+        create_mode(nums[0] if nums else 10,
+                    'no-worker' if '--no-worker' in sys.argv else 'pinned' if '--pinned' in sys.argv else 'shared',
+                    nums[1] if len(nums) > 1 else 3)
     else:
         main()
