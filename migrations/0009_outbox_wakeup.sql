@@ -9,12 +9,13 @@
 --
 -- Now a worker that goes to sleep registers its backend here; a writer that queued deliveries
 -- sends NOTIFY only when some row exists. An awake worker finds new work by claiming again at short,
--- growing intervals while work keeps coming, and registers (sleeps) only after about a second
--- without any. The race (a writer that looked before the worker registered and commits after the
--- worker's last claim) is closed by the worker: after registering it takes a snapshot and claims
--- once more after every transaction in progress at that snapshot has ended (server/src/outbox/
--- delivery.c, "sleeping"). A worker killed while registered leaves its row behind: writers then
--- notify for nothing until another worker removes rows of backends that no longer exist.
+-- growing intervals while work keeps coming, and registers (sleeps) after about 0.6 s without any.
+-- The race (a writer that looked before the worker registered and commits after the worker's last
+-- claim) is closed by the worker: right after registering it takes a transaction id, above that
+-- of any such writer, and claims once more after every transaction below it has ended
+-- (server/src/outbox/delivery.c, "awake and asleep"). A worker killed while registered leaves its
+-- row behind: writers then notify for nothing until another worker removes rows of backends that
+-- no longer exist.
 CREATE TABLE webhook_sleepers (
     backend_pid integer PRIMARY KEY,
     since       timestamptz NOT NULL DEFAULT now()
@@ -45,6 +46,8 @@ $$;
 -- planner takes a few dozen rows to be due and chose to read all of them (bitmap scan, hash join,
 -- sort) on every claim: 38 ms per claim with 40,000 due, against 1 ms in index order. ROWS 64:
 -- a claim asks for at most 64 (CLAIM_BATCH), which keeps the caller's joins on primary keys.
+-- (RETURN QUERY reads with a snapshot newer than the calling UPDATE's: a row committed between the
+-- two is locked here but not claimed there, and is claimed next time; never lost.)
 CREATE FUNCTION hdf_webhook_due(batch integer) RETURNS SETOF bigint
 LANGUAGE plpgsql ROWS 64 SET enable_sort = off AS $$
 BEGIN

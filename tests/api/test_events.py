@@ -85,5 +85,6 @@ def test_ticket_events_written_in_the_same_transaction(api, pg, admin_key):
 def test_metrics_have_outbox_families(api):
     text = api.get('/metrics').text
     for family in ('hdf_outbox_depth', 'hdf_outbox_oldest_age_seconds', 'hdf_webhook_attempts_total{outcome="failed"}',
-                   'hdf_webhook_attempt_duration_seconds_bucket', 'hdf_webhook_in_flight'):
+                   'hdf_webhook_attempt_duration_seconds_bucket', 'hdf_webhook_in_flight', 'hdf_webhook_claims_total',
+                   'hdf_webhook_worker_sleeps_total', 'hdf_webhook_worker_notified_total'):
         assert family in text, family

@@ -33,7 +33,8 @@ PERMISSIVE = {'HDF_WEBHOOK_ALLOW_HTTP': '1', 'HDF_WEBHOOK_ALLOW_PRIVATE': '1', '
 
 class Receiver:
     """A local HTTP server recording every request; the path chooses the behaviour:
-    /ok 200, /fail 500, /flaky 500 then 200, /hang sleeps 6 s, /slow sleeps 1.5 s then 200."""
+    /ok 200, /fail 500, /flaky 500 then 200, /hang sleeps 6 s, /slow sleeps 1.5 s then 200,
+    /surrogate 200 with a body that is not valid UTF-8."""
 
     def __init__(self):
         self.requests = []
@@ -60,6 +61,8 @@ class Receiver:
                 elif self.path.startswith('/slow'):
                     time.sleep(1.5)
                 out = b'{"ok":true}' if status == 200 else b'boom'
+                if self.path.startswith('/surrogate'):  # a UTF-16 surrogate, an overlong and a NUL
+                    out = b'ok \xed\xa0\x80 \xe0\x80\x80 \x00 end'
                 try:
                     self.send_response(status)
                     self.send_header('Content-Length', str(len(out)))
@@ -449,15 +452,22 @@ def sleeping_workers(c):
     return int(c.sql('SELECT count(*) FROM webhook_sleepers s JOIN pg_stat_activity a ON a.pid = s.backend_pid')[0][0])
 
 
+def worker_counter(c, name):
+    return hdf.fetch_metrics(c.api).value(name)
+
+
 def test_idle_worker_sleeps_and_a_write_wakes_it(wh, receiver):
     c = wh()
     s = c.subscribe(receiver.url('/ok'))
     wait_for(lambda: sleeping_workers(c) == 1, timeout=10, what='the idle worker registered as asleep')
+    assert worker_counter(c, 'hdf_webhook_worker_sleeps_total') >= 1
+    notified = worker_counter(c, 'hdf_webhook_worker_notified_total')
     c.customer()
     t0 = time.monotonic()
     wait_for(lambda: len(receiver.received('/ok')) == 1, timeout=5, what='delivered after a NOTIFY')
     assert time.monotonic() - t0 < 3  # not the 30 s safety net
-    assert c.delivery_states(s['id']) == ['succeeded'] or wait_for(lambda: c.delivery_states(s['id']) == ['succeeded'])
+    wait_for(lambda: c.delivery_states(s['id']) == ['succeeded'])
+    assert worker_counter(c, 'hdf_webhook_worker_notified_total') >= notified + 1
     # awake after the delivery, then asleep again once nothing more comes
     wait_for(lambda: sleeping_workers(c) == 1, timeout=10, what='asleep again')
 
@@ -467,27 +477,65 @@ def test_a_writer_that_missed_the_registration_is_still_delivered(wh, receiver):
     commits after the worker went to sleep: the worker waits for it and claims its delivery."""
     c = wh()
     c.subscribe(receiver.url('/ok'))
-    c.customer()
-    wait_for(lambda: len(receiver.received('/ok')) == 1, timeout=5, what='the first delivery (worker now awake)')
-    assert sleeping_workers(c) == 0
     ws = c.sql('SELECT workspace_id FROM webhook_subscriptions ORDER BY id DESC LIMIT 1')[0][0]
-    late = c.pg.psql_background(f"BEGIN; INSERT INTO customers (workspace_id, email) VALUES ({ws}, 'late@example.com'); "
-                                "SELECT pg_sleep(4); COMMIT;", db=DB)
-    try:
-        wait_for(lambda: sleeping_workers(c) == 1, timeout=3.5, what='the worker registered while the writer is open')
-        late.wait(10)
-        committed = time.monotonic()
-        assert late.returncode == 0, late.stderr.read()
-        wait_for(lambda: len(receiver.received('/ok')) == 2, timeout=5, what='the late writer delivered')
-        assert time.monotonic() - committed < 3  # found by the settle probes, not the 30 s safety net
-    finally:
-        if late.poll() is None:
-            late.kill()
+    for attempt in range(3):
+        n = len(receiver.received('/ok'))
+        c.customer()
+        wait_for(lambda: len(receiver.received('/ok')) == n + 1, timeout=5, what='a delivery (the worker now awake)')
+        late = c.pg.psql_background(f"BEGIN; INSERT INTO customers (workspace_id, email) VALUES ({ws}, "
+                                    f"'late{attempt}@example.com'); SELECT pg_sleep(4); COMMIT;", db=DB)
+        try:
+            wait_for(lambda: c.sql("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep' "
+                                   "AND query LIKE '%late%'")[0][0] == '1', timeout=3, what='the writer inserted')
+            if sleeping_workers(c) != 0:  # the worker slept before the writer looked: it notified; again
+                late.kill()
+                late.wait(10)
+                continue
+            wait_for(lambda: sleeping_workers(c) == 1, timeout=3.5, what='the worker registered while the writer is open')
+            late.wait(10)
+            committed = time.monotonic()
+            assert late.returncode == 0, late.stderr.read()
+            wait_for(lambda: len(receiver.received('/ok')) == n + 2, timeout=5, what='the late writer delivered')
+            assert time.monotonic() - committed < 3  # found by the settle probes, not the 30 s safety net
+            return
+        finally:
+            if late.poll() is None:
+                late.kill()
+    pytest.fail('the worker was asleep before the writer looked, three times')
 
 
-def test_rows_of_dead_sleepers_are_removed(wh):
-    c = wh()
-    c.sql('INSERT INTO webhook_sleepers (backend_pid) VALUES (2147483000) ON CONFLICT DO NOTHING')
+def test_rows_of_dead_sleepers_are_removed(whdb, wh):
+    whdb.psql('INSERT INTO webhook_sleepers (backend_pid) VALUES (2147483000) ON CONFLICT DO NOTHING', db=DB)
+    c = wh()  # its worker goes to sleep about 0.6 s after it starts, and removes the row then
     wait_for(lambda: c.sql('SELECT count(*) FROM webhook_sleepers WHERE backend_pid = 2147483000')[0][0] == '0',
              timeout=10, what='the dead backend row removed by the next worker to sleep')
     assert sleeping_workers(c) == 1
+
+
+def test_a_body_that_is_not_utf8_is_kept_with_question_marks(wh, receiver):
+    c = wh()
+    s = c.subscribe(receiver.url('/surrogate'))
+    c.customer()
+    wait_for(lambda: c.delivery_states(s['id']) == ['succeeded'], timeout=10, what='recorded as succeeded')
+    att = c.deliveries(s['id'])
+    assert len(att) == 1 and att[0]['status'] == 200 and att[0]['attempt'] == 1
+    assert att[0]['response_body'] == 'ok ??? ??? ? end'
+    assert len(receiver.received('/surrogate')) == 1  # not sent again after a lost record
+
+
+def test_enabling_a_subscription_sends_its_pending_deliveries_at_once(wh, receiver):
+    c = wh()
+    s = c.subscribe(receiver.url('/ok'), enabled=False)
+    c.customer()
+    # a delivery queued before the subscription was disabled (a disabled one gets no new ones)
+    c.sql(f"INSERT INTO webhook_deliveries (workspace_id, event_id, subscription_id, next_attempt_at) "
+          f"SELECT e.workspace_id, e.id, {s['id']}, now() FROM outbox_events e "
+          f"WHERE e.workspace_id = (SELECT workspace_id FROM webhook_subscriptions WHERE id = {s['id']}) "
+          f"AND e.type = 'customer.created' ORDER BY e.id DESC LIMIT 1")
+    assert c.delivery_states(s['id']) == ['pending']
+    wait_for(lambda: sleeping_workers(c) == 1, timeout=10, what='the worker asleep')
+    r = c.api.patch(f'/v1/webhooks/{s["id"]}', token=c.token, json={'enabled': True})
+    assert r.status_code == 200 and r.json()['enabled'] is True
+    t0 = time.monotonic()
+    wait_for(lambda: len(receiver.received('/ok')) == 1, timeout=5, what='the pending delivery sent')
+    assert time.monotonic() - t0 < 3  # woken, not the 30 s safety net

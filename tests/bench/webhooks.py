@@ -14,9 +14,10 @@ started and timed until every delivery has succeeded. The receiver is tests/benc
 type, alternating (3 rounds by default; the median change is printed). By default the server's own
 worker thread delivers to the receiver meanwhile, on the same CPUs as everything else. With
 `--no-worker` nothing is delivered: the difference is the cost on the write path alone (triggers,
-fan-out). With `--pinned` the deliveries run on a CPU of their own: Postgres, the API server and wrk
-on CPU 0, `helpdeskflow worker`, its Postgres backend and the receiver on CPU 1 (a deployment whose
-workers do not compete with the API for CPU; needs 2 CPUs).
+fan-out). With `--pinned` the deliveries run on a CPU of their own: Postgres, the API server
+(`--no-worker`) and wrk on CPU 0; a second server whose worker thread delivers, its Postgres
+backends and the receiver on CPU 1 (a deployment whose workers do not compete with the API for CPU;
+needs 2 CPUs). Each round also prints the worker's claims, sleeps and NOTIFY wake-ups meanwhile.
 """
 import http.client
 import subprocess
@@ -149,6 +150,19 @@ def pin(pg, api_pid, worker_pid):
     set_cpus(worker_pid, {1})
 
 
+def worker_metrics(server):
+    """The delivery worker's counters from a server's /metrics (claims, sleeps, notified)."""
+    if server is None:
+        return {}
+    text = server.api().get('/metrics').text
+    out = {}
+    for name in ('claims', 'sleeps', 'notified'):
+        metric = {'claims': 'hdf_webhook_claims_total', 'sleeps': 'hdf_webhook_worker_sleeps_total',
+                  'notified': 'hdf_webhook_worker_notified_total'}[name]
+        out[name] = float([line.split()[1] for line in text.splitlines() if line.startswith(metric + ' ')][0])
+    return out
+
+
 def median(xs):
     xs = sorted(xs)
     return xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2
@@ -156,7 +170,7 @@ def median(xs):
 
 def create_mode(seconds, mode, rounds):
     """mode: shared (serve with its worker thread), no-worker (serve --no-worker, nothing delivered),
-    pinned (serve --no-worker + `helpdeskflow worker`, on separate CPUs as described in pin())."""
+    pinned (serve --no-worker + a second server delivering, on separate CPUs as described in pin())."""
     pg = hdf.PgCluster().init()
     procs = []
     try:
@@ -179,11 +193,14 @@ def create_mode(seconds, mode, rounds):
         srv = hdf.ServerProc('bench-api', '/tmp', {**env, 'HDF_LISTEN': f'127.0.0.1:{api_port}'},
                              args=('serve',) if mode == 'shared' else ('serve', '--no-worker'))
         procs.append(srv.start())
+        delivering = srv if mode == 'shared' else None
         if mode == 'pinned':
-            wrk = hdf.ServerProc('bench-worker', '/tmp', env, args=('worker',)).start(wait=None)
-            procs.append(wrk)
+            # a second server for its worker thread (its /metrics tell the worker's claims and sleeps)
+            delivering = hdf.ServerProc('bench-worker', '/tmp', {**env, 'HDF_LISTEN': f'127.0.0.1:{hdf.free_port()}'},
+                                        args=('serve',))
+            procs.append(delivering.start())
             time.sleep(1)  # connected
-            pin(pg, srv.proc.pid, wrk.proc.pid)
+            pin(pg, srv.proc.pid, delivering.proc.pid)
         subs, changes = [], []
         for rnd in range(rounds):
             for s in subs:
@@ -195,12 +212,13 @@ def create_mode(seconds, mode, rounds):
                                    json={'url': f'http://127.0.0.1:{port}/hook{i}', 'events': list(EVENT_TYPES)})
                 assert r.status_code == 201, r.text
                 subs.append(r.json()['id'])
-            before = count()
+            before, m0 = count(), worker_metrics(delivering)
             with3, st3 = wrk_create(srv.url + '/v1/tickets', token, seconds, cpus)
-            delivered = count() - before
+            delivered, m1 = count() - before, worker_metrics(delivering)
             changes.append((with3 - base) / base * 100)
             print(f'round {rnd + 1}: no subscription {base:.0f} req/s {st0}; 3 subscriptions {with3:.0f} req/s {st3} '
-                  f'({changes[-1]:+.1f}%); delivered meanwhile {delivered} ({delivered / seconds:.0f}/s)', flush=True)
+                  f'({changes[-1]:+.1f}%); delivered meanwhile {delivered} ({delivered / seconds:.0f}/s); worker '
+                  + ', '.join(f'{k} {m1[k] - m0[k]:.0f}' for k in m0), flush=True)
         print(f'{mode}: median change {median(changes):+.1f}% over {rounds} rounds of {seconds} s')
     finally:
         stop(procs)

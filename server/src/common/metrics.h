@@ -36,6 +36,8 @@ struct hdf_metrics {
     atomic_uint_fast64_t wh_latency_bucket[HDF_METRICS_NBUCKETS];
     atomic_uint_fast64_t wh_latency_sum_us;
     atomic_int_fast64_t wh_outbox_depth, wh_oldest_age_ms, wh_in_flight;
+    /* the worker's claims, and how often it went to sleep and was woken by a NOTIFY */
+    atomic_uint_fast64_t wh_claims, wh_sleeps, wh_notified;
 };
 
 enum hdf_wh_outcome { HDF_WH_SUCCEEDED = 0, HDF_WH_RETRIED, HDF_WH_FAILED };

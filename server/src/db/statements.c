@@ -6,10 +6,13 @@
 #include "db/statements.h"
 
 /* Session settings, and the switch to the least-privileged role when this login may use it
- * (see docs/security.md). Before the first migration the role does not exist yet. */
+ * (see docs/security.md). Before the first migration the role does not exist yet. READ COMMITTED
+ * whatever the database's default: the statements are written for it (lock waits re-read the row;
+ * the outbox trigger must see a worker that went to sleep after the transaction began). */
 const char hdf_session_setup_sql[] =
     "SELECT set_config('TimeZone', 'UTC', false), set_config('DateStyle', 'ISO', false), "
     "set_config('application_name', 'helpdeskflow', false), set_config('statement_timeout', '30s', false), "
+    "set_config('default_transaction_isolation', 'read committed', false), "
     "CASE WHEN NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'hdf_server') THEN 'no-role' "
     "WHEN pg_has_role('hdf_server', 'MEMBER') THEN set_config('role', 'hdf_server', false) "
     "ELSE 'not-member' END";
@@ -923,8 +926,10 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
                                      "$4") ", w.events),"
                                            " description = CASE WHEN $5::boolean THEN $6::text ELSE w.description END,"
                                            " enabled = coalesce($7::boolean, w.enabled), updated_at = now()"
-                                           " WHERE w.workspace_id = $1 AND w.id = $2 RETURNING w.*)"
-                                           " SELECT " ROW_JSON " FROM w" WEBHOOK_LATERAL,
+                                           " WHERE w.workspace_id = $1 AND w.id = $2 RETURNING w.*),"
+                                           /* enabled: its pending deliveries are due (and sleeping workers woken) */
+                                           " n AS (SELECT pg_notify('hdf_outbox', '') FROM w WHERE $7::boolean)"
+                                           " SELECT " ROW_JSON " FROM w" WEBHOOK_LATERAL " WHERE (SELECT count(*) FROM n) >= 0",
                                  7},
     /* Its deliveries and their attempt log go with it (ON DELETE CASCADE). */
     [HDF_STMT_WEBHOOK_DELETE] = {"webhook_delete",
@@ -995,9 +1000,11 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
          " status = CASE a.outcome WHEN 'ok' THEN 'succeeded' WHEN 'retry' THEN 'pending' ELSE 'failed' END,"
          " next_attempt_at = CASE WHEN a.outcome = 'retry' THEN now() + a.delay * interval '1 millisecond' END,"
          " claimed_until = NULL, last_status = a.status, last_error = a.error, updated_at = now()"
-         " FROM a WHERE d.id = a.id AND d.claims = a.claims AND d.status = 'delivering' RETURNING d.id, d.subscription_id)"
+         " FROM a WHERE d.id = a.id AND d.claims = a.claims AND d.status = 'delivering'"
+         " RETURNING d.id, d.subscription_id, d.claims)"
          " INSERT INTO webhook_attempts (delivery_id, subscription_id, attempt, url, status, response_body, error, duration_ms)"
-         " SELECT d.id, d.subscription_id, a.attempt, a.url, a.status, a.body, a.error, a.duration FROM d JOIN a ON a.id = d.id"
+         " SELECT d.id, d.subscription_id, a.attempt, a.url, a.status, a.body, a.error, a.duration FROM d"
+         " JOIN a ON a.id = d.id AND a.claims = d.claims"
          " ORDER BY d.id RETURNING delivery_id",
          1},
     /* Milliseconds until the next delivery of an enabled subscription is due (negative: overdue);
@@ -1015,14 +1022,12 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
                                  " AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = s.backend_pid))"
                                  " INSERT INTO webhook_sleepers (backend_pid) VALUES (pg_backend_pid()) ON CONFLICT DO NOTHING",
                                  0},
-    /* Taken right after the registration committed: its in-progress transactions are the writers
-     * that may have looked for sleepers before the row existed. */
-    [HDF_STMT_DELIVERY_SNAPSHOT] = {"delivery_snapshot", "SELECT pg_current_snapshot()::text", 0},
-    /* How many transactions of snapshot $1 are still in progress. */
-    [HDF_STMT_DELIVERY_IN_PROGRESS] = {"delivery_in_progress",
-                                       "SELECT count(*) FROM pg_snapshot_xip($1::pg_snapshot) x"
-                                       " WHERE pg_xact_status(x) = 'in progress'",
-                                       1},
+    /* Run right after the registration committed: a transaction id handed out after it, so above
+     * that of every writer that can have looked for sleepers before the row existed (a writer
+     * looks after its row change gave it an id). Uses up one id per sleep. */
+    [HDF_STMT_DELIVERY_XID_BOUND] = {"delivery_xid_bound", "SELECT pg_current_xact_id()::text", 0},
+    /* Whether every transaction below id $1 has ended (committed or not). */
+    [HDF_STMT_DELIVERY_SETTLED] = {"delivery_settled", "SELECT pg_snapshot_xmin(pg_current_snapshot()) >= $1::xid8", 1},
     [HDF_STMT_DELIVERY_WAKE] = {"delivery_wake", "DELETE FROM webhook_sleepers WHERE backend_pid = pg_backend_pid()", 0},
     /* /metrics: deliveries not yet done, and the age in seconds of the oldest */
     [HDF_STMT_OUTBOX_STATS] = {"outbox_stats",

@@ -25,6 +25,7 @@
 #include "outbox/delivery.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/util.h"
 #include "db/statements.h"
 #include "webhook/backoff.h"
 #include "webhook/event.h"
@@ -88,7 +89,7 @@ struct loop {
     int64_t poll_ms;      /* AWAKE: the interval of the next claim that nothing asked for */
     int64_t next_poll_ms; /* that claim (AWAKE), or the next settle probe (SETTLING); 0: none */
     int64_t settle_ms;    /* SETTLING: the probe's interval, doubling up to SETTLE_MAX_MS */
-    char *snapshot;       /* SETTLING: pg_current_snapshot() right after registering */
+    char xid_bound[24];   /* SETTLING: a transaction id handed out right after registering */
 };
 
 static int64_t now_us(void)
@@ -106,10 +107,16 @@ static int64_t now_ms(void)
 /* The statements of db/statements.c this worker runs, prepared when it connects (a claim every few
  * milliseconds while awake: planning each one cost more than running it). */
 static const enum hdf_stmt worker_statements[] = {
-    HDF_STMT_DELIVERY_CLAIM, HDF_STMT_DELIVERY_COMPLETE, HDF_STMT_DELIVERY_NEXT_DUE,
-    HDF_STMT_DELIVERY_SLEEP, HDF_STMT_DELIVERY_SNAPSHOT, HDF_STMT_DELIVERY_IN_PROGRESS,
-    HDF_STMT_DELIVERY_WAKE,  HDF_STMT_OUTBOX_STATS,      HDF_STMT_SLA_TICK,
+    HDF_STMT_DELIVERY_CLAIM, HDF_STMT_DELIVERY_COMPLETE,  HDF_STMT_DELIVERY_NEXT_DUE,
+    HDF_STMT_DELIVERY_SLEEP, HDF_STMT_DELIVERY_XID_BOUND, HDF_STMT_DELIVERY_SETTLED,
+    HDF_STMT_DELIVERY_WAKE,  HDF_STMT_OUTBOX_STATS,       HDF_STMT_SLA_TICK,
 };
+
+static const char *sqlstate_of(const PGresult *res)
+{
+    const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    return st != NULL ? st : "";
+}
 
 /* Runs a statement of db/statements.c (prepared by db_connect) on the worker's connection. */
 static PGresult *exec_stmt(struct loop *l, enum hdf_stmt stmt, const char *const *params)
@@ -119,7 +126,7 @@ static PGresult *exec_stmt(struct loop *l, enum hdf_stmt stmt, const char *const
     ExecStatusType st = PQresultStatus(res);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
         log_line(HDF_LOG_WARN, "webhook worker: statement failed", "\"statement\":\"%s\",\"sqlstate\":\"%s\"", s->name,
-                 PQresultErrorField(res, PG_DIAG_SQLSTATE) != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "");
+                 sqlstate_of(res));
         PQclear(res);
         return NULL;
     }
@@ -134,12 +141,6 @@ static int exec_simple(PGconn *pg, const char *sql)
     return ok ? 0 : -1;
 }
 
-static void forget_snapshot(struct loop *l)
-{
-    free(l->snapshot);
-    l->snapshot = NULL;
-}
-
 static int prepare_all(PGconn *pg)
 {
     for (size_t i = 0; i < sizeof(worker_statements) / sizeof(worker_statements[0]); i++) {
@@ -148,7 +149,7 @@ static int prepare_all(PGconn *pg)
         int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
         if (!ok)
             log_line(HDF_LOG_WARN, "webhook worker: prepare failed", "\"statement\":\"%s\",\"sqlstate\":\"%s\"", s->name,
-                     PQresultErrorField(res, PG_DIAG_SQLSTATE) != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "");
+                     sqlstate_of(res));
         PQclear(res);
         if (!ok)
             return -1;
@@ -167,9 +168,8 @@ static int db_connect(struct loop *l)
         l->pg = NULL;
         return -1;
     }
-    l->want_claim = 1;  /* notifications sent while disconnected were lost */
-    forget_snapshot(l); /* a registration went with the old backend (removed by the next sleeper) */
-    l->state = AWAKE;
+    l->want_claim = 1; /* notifications sent while disconnected were lost */
+    l->state = AWAKE;  /* a registration went with the old backend (removed by the next sleeper) */
     l->poll_ms = IDLE_POLL_MIN_MS;
     return 0;
 }
@@ -296,25 +296,16 @@ static void unlink_transfer(struct loop *l, struct transfer *t)
 
 /* ---- recording an attempt ---- */
 
-/* Postgres text must be UTF-8 without NUL: anything else in the kept body becomes '?'. */
+/* Postgres text (and jansson) take strict UTF-8 without NUL: every other byte of a kept body or
+ * error becomes '?' (common/util.h's validator: no overlongs, no surrogates, <= U+10FFFF). */
 static void text_sanitize(char *s, size_t len)
 {
-    for (size_t i = 0; i < len;) {
-        unsigned char c = (unsigned char)s[i];
-        size_t n = c < 0x80                          ? 1
-                   : (c & 0xE0) == 0xC0 && c >= 0xC2 ? 2
-                   : (c & 0xF0) == 0xE0              ? 3
-                   : (c & 0xF8) == 0xF0 && c <= 0xF4 ? 4
-                                                     : 0;
-        int ok = n > 0 && i + n <= len && c != 0;
-        for (size_t k = 1; ok && k < n; k++)
-            ok = ((unsigned char)s[i + k] & 0xC0) == 0x80;
-        if (!ok) {
-            s[i++] = '?';
-            continue;
-        }
-        i += n;
-    }
+    for (size_t i = 0; i < len; i++)
+        if (s[i] == '\0')
+            s[i] = '?';
+    ptrdiff_t bad;
+    for (size_t at = 0; at < len && (bad = utf8_find_invalid(s + at, len - at)) >= 0; at += (size_t)bad + 1)
+        s[at + (size_t)bad] = '?';
 }
 
 /* One finished attempt as an element of DELIVERY_COMPLETE's array; NULL when out of memory. */
@@ -328,12 +319,18 @@ static json_t *attempt_json(struct transfer *t, int with_body)
                      (json_int_t)t->duration_ms, "url", t->url, "attempt", t->attempt);
 }
 
-/* Runs DELIVERY_COMPLETE on every finished attempt; NULL on failure. */
+/* Runs DELIVERY_COMPLETE on every finished attempt (in delivery id order, so that two workers
+ * meeting on a taken-over claim lock rows in the same order); NULL on failure. */
 static PGresult *complete_finished(struct loop *l, int with_body)
 {
     json_t *a = json_array();
-    for (struct transfer *t = l->finished; t != NULL; t = t->next)
-        json_array_append_new(a, attempt_json(t, with_body));
+    for (struct transfer *t = l->finished; t != NULL; t = t->next) {
+        json_t *e = attempt_json(t, with_body);
+        if (e == NULL && with_body)
+            e = attempt_json(t, 0);
+        if (e == NULL || json_array_append_new(a, e) != 0)
+            log_line(HDF_LOG_WARN, "webhook attempt not recorded: out of memory", "\"delivery\":%s", t->id);
+    }
     char *text = json_dumps(a, JSON_COMPACT);
     json_decref(a);
     if (text == NULL)
@@ -393,9 +390,12 @@ static void finish_attempt(struct loop *l, struct transfer *t, int ok, long stat
     snprintf(t->error, sizeof(t->error), "%s", error != NULL ? error : "");
     text_sanitize(t->error, strlen(t->error));
     text_sanitize(t->resp, t->resp_len);
-    t->next = l->finished;
+    struct transfer **at = &l->finished; /* kept in delivery id order */
+    while (*at != NULL && strtoll((*at)->id, NULL, 10) < strtoll(t->id, NULL, 10))
+        at = &(*at)->next;
+    t->next = *at;
     t->prev = NULL;
-    l->finished = t;
+    *at = t;
 }
 
 static void on_done(struct loop *l, CURL *easy, CURLcode code)
@@ -440,39 +440,40 @@ static void wake(struct loop *l)
 {
     if (l->state != AWAKE) {
         PQclear(exec_stmt(l, HDF_STMT_DELIVERY_WAKE, NULL));
-        forget_snapshot(l);
         l->state = AWAKE;
     }
     l->poll_ms = IDLE_POLL_MIN_MS;
 }
 
-/* AWAKE -> SETTLING: register, then take a snapshot. A writer that looked for sleepers before the
- * registration committed is, right after, either committed (the next claim sees its deliveries) or
- * in progress in that snapshot: probes claim again until none of those is in progress. */
+/* AWAKE -> SETTLING: register, then take a transaction id. A writer that looked for sleepers
+ * before the registration committed had its own id by then (it looks after its row change), so a
+ * lower one: once every transaction below the bound has ended, a claim sees whatever such a writer
+ * queued. Probes (settled, then claim) run until then. */
 static void begin_sleep(struct loop *l)
 {
     PGresult *res = exec_stmt(l, HDF_STMT_DELIVERY_SLEEP, NULL);
-    PGresult *snap = res != NULL ? exec_stmt(l, HDF_STMT_DELIVERY_SNAPSHOT, NULL) : NULL;
+    PGresult *xid = res != NULL ? exec_stmt(l, HDF_STMT_DELIVERY_XID_BOUND, NULL) : NULL;
     PQclear(res);
     l->state = SETTLING;
-    if (snap == NULL || (l->snapshot = strdup(PQgetvalue(snap, 0, 0))) == NULL) {
+    if (xid == NULL || PQntuples(xid) != 1) {
         wake(l); /* stay awake; try again at the slowest poll */
         l->poll_ms = IDLE_POLL_MAX_MS;
         l->next_poll_ms = now_ms() + IDLE_POLL_MAX_MS;
     } else {
+        snprintf(l->xid_bound, sizeof(l->xid_bound), "%s", PQgetvalue(xid, 0, 0));
         l->settle_ms = 1;
         l->next_poll_ms = now_ms(); /* the first probe at once */
     }
-    PQclear(snap);
+    PQclear(xid);
 }
 
-/* SETTLING: 1 when no transaction of the snapshot is in progress any more, so that a claim from
- * now on sees whatever they queued. */
+/* SETTLING: 1 when every transaction below the bound has ended, so that a claim from now on sees
+ * whatever they queued. */
 static int settled(struct loop *l)
 {
-    const char *params[] = {l->snapshot};
-    PGresult *res = exec_stmt(l, HDF_STMT_DELIVERY_IN_PROGRESS, params);
-    int done = res != NULL && strtol(PQgetvalue(res, 0, 0), NULL, 10) == 0;
+    const char *params[] = {l->xid_bound};
+    PGresult *res = exec_stmt(l, HDF_STMT_DELIVERY_SETTLED, params);
+    int done = res != NULL && PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     PQclear(res);
     return done;
 }
@@ -505,8 +506,8 @@ static void after_claim(struct loop *l, int n, int full, int settled_before)
             l->next_poll_ms = now + l->settle_ms;
             break;
         }
-        forget_snapshot(l);
         l->state = ASLEEP;
+        atomic_fetch_add(&hdf_metrics.wh_sleeps, 1);
         schedule_next_due(l);
         break;
     case ASLEEP:
@@ -571,6 +572,7 @@ static void claim(struct loop *l)
     const char *params[] = {limit, lease};
     int settled_before = l->state == SETTLING && settled(l);
     PGresult *res = exec_stmt(l, HDF_STMT_DELIVERY_CLAIM, params);
+    atomic_fetch_add(&hdf_metrics.wh_claims, 1);
     l->want_claim = 0;
     l->next_safety_ms = now_ms() + SAFETY_CLAIM_MS;
     if (res == NULL) {
@@ -623,8 +625,11 @@ static void drain_notifications(struct loop *l)
         PQfreemem(n);
     }
     if (woken) {
+        atomic_fetch_add(&hdf_metrics.wh_notified, 1);
         l->want_claim = 1;
-        wake(l); /* even if another worker claims it all: stay registered, and every write notifies */
+        /* leave webhook_sleepers now, even if another worker claims it all: a worker that stayed
+         * registered would make every write notify */
+        wake(l);
     }
 }
 
@@ -679,6 +684,8 @@ static void step(struct loop *l, int stopping)
         if (now_ms() >= l->next_sla_ms)
             sla_tick(l);
     }
+    /* a notification read along with a statement's result sits in libpq, not on the socket */
+    drain_notifications(l);
     struct curl_waitfd fd = {.fd = PQsocket(l->pg), .events = CURL_WAIT_POLLIN};
     int numfds = 0;
     curl_multi_poll(l->multi, &fd, 1, poll_timeout(l, stopping), &numfds);
@@ -726,10 +733,11 @@ static void *delivery_main(void *arg)
     }
     if (l.pg != NULL && PQstatus(l.pg) == CONNECTION_OK)
         wake(&l); /* writers need not notify a worker that is gone */
-    forget_snapshot(&l);
     if (l.pg != NULL)
         PQfinish(l.pg);
-    log_line(HDF_LOG_INFO, "webhook worker stopped", NULL);
+    log_line(HDF_LOG_INFO, "webhook worker stopped", "\"claims\":%ju,\"sleeps\":%ju,\"notified\":%ju",
+             (uintmax_t)atomic_load(&hdf_metrics.wh_claims), (uintmax_t)atomic_load(&hdf_metrics.wh_sleeps),
+             (uintmax_t)atomic_load(&hdf_metrics.wh_notified));
     log_flush();
     return NULL;
 }
