@@ -133,6 +133,11 @@ static void render_webhooks(struct out *o)
          (double)gauge(&hdf_metrics.wh_oldest_age_ms) / 1e3);
     render_gauge(o, "hdf_webhook_in_flight", "Webhook requests being sent by this process.", "gauge",
                  gauge(&hdf_metrics.wh_in_flight));
+    render_gauge(o, "hdf_outbox_purged_events_total", "Outbox events deleted by this process's retention purge.", "counter",
+                 (int64_t)load(&hdf_metrics.wh_purged_events));
+    render_gauge(o, "hdf_outbox_purged_deliveries_total",
+                 "Webhook deliveries (and their attempts) deleted by this process's retention purge.", "counter",
+                 (int64_t)load(&hdf_metrics.wh_purged_deliveries));
 }
 
 static void render_latency(struct out *o)

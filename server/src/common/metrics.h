@@ -36,6 +36,8 @@ struct hdf_metrics {
     atomic_uint_fast64_t wh_latency_bucket[HDF_METRICS_NBUCKETS];
     atomic_uint_fast64_t wh_latency_sum_us;
     atomic_int_fast64_t wh_outbox_depth, wh_oldest_age_ms, wh_in_flight;
+    /* the retention purge (outbox/retention.c): rows it deleted */
+    atomic_uint_fast64_t wh_purged_events, wh_purged_deliveries;
 };
 
 enum hdf_wh_outcome { HDF_WH_SUCCEEDED = 0, HDF_WH_RETRIED, HDF_WH_FAILED };

@@ -1013,4 +1013,12 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
                                0},
     /* SLA notifications due now (at most $1; migrations/0008_webhooks.sql): the number of events written */
     [HDF_STMT_SLA_TICK] = {"sla_tick", "SELECT hdf_sla_tick($1::integer)", 1},
+    /* ---- outbox retention (outbox/retention.c; migrations/0010_outbox_retention.sql) ----
+     * $1 the cursor (last event id looked at), $2 HDF_EVENT_RETENTION_DAYS (> 0): one bounded run,
+     * at most 1000 events looked at. One row: next cursor, whether to run again soon, and what
+     * was deleted. */
+    [HDF_STMT_OUTBOX_PURGE] = {"outbox_purge",
+                               "SELECT next_after, more, events, deliveries, attempts, orphans"
+                               " FROM hdf_outbox_purge($1::bigint, $2::integer, 1000)",
+                               2},
 };
