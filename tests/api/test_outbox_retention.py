@@ -198,6 +198,7 @@ def test_delivered_events_leave_the_feed_failed_ones_stay(db, receiver):
     def event_of(etype, email):
         return db.sql(f"SELECT event_id FROM outbox_events WHERE type = '{etype}' AND data->>'email' = '{email}'")[0][0]
     failed, pending = event_of('customer.updated', 'a@example.com'), event_of('customer.created', 'c@example.com')
+    first_page = api.get('/v1/events?limit=1', token=token).json()  # a's creation, purged below
     # c's delivery waits for a retry tomorrow: pending
     db.sql("UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = now() + interval '1 day' "
            f"FROM outbox_events e WHERE e.id = d.event_id AND e.event_id = '{pending}'")
@@ -211,6 +212,9 @@ def test_delivered_events_leave_the_feed_failed_ones_stay(db, receiver):
              what='the young event delivered')
 
     wait_for(lambda: feed() == [pending, failed, young], timeout=20, what='the purge (every 5 s)')
+    # a reader whose cursor points at a purged event goes on from the next event left
+    r = api.get(f'/v1/events?after={first_page["next_cursor"]}', token=token)
+    assert r.status_code == 200 and [e['id'] for e in r.json()['data']] == [pending, failed, young], r.text
     log_ok = api.get(f'/v1/webhooks/{ok["id"]}/deliveries?limit=100', token=token).json()['data']
     assert [(x['event_id'], x['delivery_status']) for x in log_ok] == [(pending, 'pending'), (young, 'succeeded')]
     log_bad = api.get(f'/v1/webhooks/{bad["id"]}/deliveries?limit=100', token=token).json()['data']
