@@ -24,10 +24,7 @@ OLD = "now() - interval '2 days'"
 
 @pytest.fixture(scope='module')
 def template(pg, migrated):
-    pg.psql(f'DROP DATABASE IF EXISTS {TEMPLATE}', db='postgres')
-    pg.psql(f'CREATE DATABASE {TEMPLATE}', db='postgres')
-    r = hdf.run_cli(['migrate'], env={'DATABASE_URL': pg.url(TEMPLATE)}, timeout=120)
-    assert r.returncode == 0, r.stderr
+    hdf.create_migrated_db(pg, TEMPLATE)
     yield TEMPLATE
     pg.psql(f'DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)', db='postgres')
 
