@@ -14,7 +14,7 @@ CREATE INDEX webhook_attempts_delivery_idx ON webhook_attempts (delivery_id);
 
 -- Deletes the events that HDF_EVENT_RETENTION_DAYS (keep_days) lets go, with their deliveries and
 -- attempts, looking at no more than `batch` events: the next ones by id after after_id, up to the
--- first one still within retention. An event goes only when none of its deliveries keeps it: a
+-- first one still within retention (ids grow with time, so the rest are younger still). An event goes only when none of its deliveries keeps it: a
 -- delivery keeps its event while it is pending or being sent, and when it failed for good and was
 -- not redelivered (no later delivery of the event to the same subscription): the contract keeps a
 -- failed delivery in the log until it is redelivered, and redelivery needs the event.
@@ -44,21 +44,27 @@ CREATE FUNCTION hdf_outbox_purge(after_id bigint, keep_days integer, batch integ
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public SET lock_timeout = '200ms' AS $$
 DECLARE
     cutoff constant timestamptz := now() - make_interval(days => keep_days);
-    walked bigint[]; -- the events of the window past retention, before its first one that is not
-    seen integer;    -- events in the window
+    walked bigint[] := '{}'; -- the events of the window (all past retention)
+    young boolean := false;  -- the window ended at an event still within retention
+    r record;
 BEGIN
     IF keep_days < 1 OR batch < 1 THEN
         RAISE EXCEPTION 'hdf_outbox_purge: keep_days and batch must be positive (got %, %)', keep_days, batch
             USING ERRCODE = '22023';
     END IF;
 
-    -- The window: an index range scan of the primary key that stops after `batch` rows.
-    SELECT coalesce(array_agg(w.id ORDER BY w.id) FILTER (WHERE w.past), '{}'), count(*)
-    INTO walked, seen
-    FROM (SELECT e.id, bool_and(e.occurred_at < cutoff) OVER (ORDER BY e.id) AS past
-          FROM (SELECT id, occurred_at FROM outbox_events WHERE id > after_id ORDER BY id LIMIT batch) e) w;
+    -- The window: a range scan of the primary key, read a few rows at a time, that stops at the
+    -- first event still within retention or after `batch` events (when the purge has caught up,
+    -- that is after one row).
+    FOR r IN SELECT id, occurred_at FROM outbox_events WHERE id > after_id ORDER BY id LIMIT batch LOOP
+        IF r.occurred_at >= cutoff THEN
+            young := true;
+            EXIT;
+        END IF;
+        walked := array_append(walked, r.id);
+    END LOOP;
     next_after := coalesce(walked[cardinality(walked)], after_id);
-    more := seen = batch AND cardinality(walked) = seen;
+    more := NOT young AND cardinality(walked) = batch;
 
     -- One statement, one snapshot: what keeps an event and what is deleted are judged alike.
     WITH c AS (
