@@ -38,10 +38,11 @@ CREATE INDEX webhook_attempts_delivery_idx ON webhook_attempts (delivery_id);
 -- claim), so this costs one short index scan.
 --
 -- SECURITY DEFINER: the server's role gets no DELETE on outbox_events (the durable feed); it may
--- only purge by these rules.
+-- only purge by these rules. pg_temp comes last in its search_path, so a caller's temporary table
+-- cannot stand in for one of these tables.
 CREATE FUNCTION hdf_outbox_purge(after_id bigint, keep_days integer, batch integer, OUT next_after bigint, OUT more boolean,
                                  OUT events bigint, OUT deliveries bigint, OUT attempts bigint, OUT orphans bigint)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public SET lock_timeout = '200ms' AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp SET lock_timeout = '200ms' AS $$
 DECLARE
     cutoff constant timestamptz := now() - make_interval(days => keep_days);
     walked bigint[] := '{}'; -- the events of the window (all past retention)
