@@ -435,3 +435,56 @@ def test_sla_warning_and_breach_are_emitted_and_delivered(wh, receiver):
         check_schema(e)
     assert c.sql(f'SELECT count(*) FROM sla_timers WHERE ticket_id = {tid}') == [('0',)]
     assert verify(receiver.received('/ok')[0], s['secret']) == (1, 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Waking the workers (migrations/0009_outbox_wakeup.sql): writers NOTIFY only while one sleeps
+# ---------------------------------------------------------------------------------------------
+
+def sleeping_workers(c):
+    """Workers registered in webhook_sleepers whose backend is alive."""
+    return int(c.sql('SELECT count(*) FROM webhook_sleepers s JOIN pg_stat_activity a ON a.pid = s.backend_pid')[0][0])
+
+
+def test_idle_worker_sleeps_and_a_write_wakes_it(wh, receiver):
+    c = wh()
+    s = c.subscribe(receiver.url('/ok'))
+    wait_for(lambda: sleeping_workers(c) == 1, timeout=10, what='the idle worker registered as asleep')
+    c.customer()
+    t0 = time.monotonic()
+    wait_for(lambda: len(receiver.received('/ok')) == 1, timeout=5, what='delivered after a NOTIFY')
+    assert time.monotonic() - t0 < 3  # not the 30 s safety net
+    assert c.delivery_states(s['id']) == ['succeeded'] or wait_for(lambda: c.delivery_states(s['id']) == ['succeeded'])
+    # awake after the delivery, then asleep again once nothing more comes
+    wait_for(lambda: sleeping_workers(c) == 1, timeout=10, what='asleep again')
+
+
+def test_a_writer_that_missed_the_registration_is_still_delivered(wh, receiver):
+    """A transaction that looked for sleepers while the worker was awake (so it sends no NOTIFY) and
+    commits after the worker went to sleep: the worker waits for it and claims its delivery."""
+    c = wh()
+    c.subscribe(receiver.url('/ok'))
+    c.customer()
+    wait_for(lambda: len(receiver.received('/ok')) == 1, timeout=5, what='the first delivery (worker now awake)')
+    assert sleeping_workers(c) == 0
+    ws = c.sql('SELECT workspace_id FROM webhook_subscriptions ORDER BY id DESC LIMIT 1')[0][0]
+    late = c.pg.psql_background(f"BEGIN; INSERT INTO customers (workspace_id, email) VALUES ({ws}, 'late@example.com'); "
+                                "SELECT pg_sleep(4); COMMIT;", db=DB)
+    try:
+        wait_for(lambda: sleeping_workers(c) == 1, timeout=3.5, what='the worker registered while the writer is open')
+        late.wait(10)
+        committed = time.monotonic()
+        assert late.returncode == 0, late.stderr.read()
+        wait_for(lambda: len(receiver.received('/ok')) == 2, timeout=5, what='the late writer delivered')
+        assert time.monotonic() - committed < 3  # found by the settle probes, not the 30 s safety net
+    finally:
+        if late.poll() is None:
+            late.kill()
+
+
+def test_rows_of_dead_sleepers_are_removed(wh):
+    c = wh()
+    c.sql('INSERT INTO webhook_sleepers (backend_pid) VALUES (2147483000) ON CONFLICT DO NOTHING')
+    wait_for(lambda: c.sql('SELECT count(*) FROM webhook_sleepers WHERE backend_pid = 2147483000')[0][0] == '0',
+             timeout=10, what='the dead backend row removed by the next worker to sleep')
+    assert sleeping_workers(c) == 1

@@ -967,15 +967,14 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
          " SELECT e.event_id, (SELECT coalesce(json_agg(json_build_object('id', ins.id, 'subscription_id', ins.subscription_id,"
          " 'status', 'pending') ORDER BY ins.id), '[]') FROM ins)::text, (SELECT count(*) FROM n) FROM e",
          2},
-    /* ---- the delivery worker (outbox/delivery.c): its own connection, these texts unprepared ----
-     * Claim: up to $1 due deliveries (pending, or delivering with an expired claim: a worker died)
-     * of enabled subscriptions, skipping rows another worker is claiming; each claim lasts $2 ms and
+    /* ---- the delivery worker (outbox/delivery.c): prepared on its own connection ----
+     * Claim: up to $1 (<= 64) due deliveries (pending, or delivering with an expired claim: a worker
+     * died) of enabled subscriptions, oldest first, skipping rows another worker is claiming
+     * (hdf_webhook_due, migrations/0009_outbox_wakeup.sql); each claim lasts $2 ms and
      * bumps claims, the fencing token that the completion must present. */
     [HDF_STMT_DELIVERY_CLAIM] =
         {"delivery_claim",
-         "WITH c AS (SELECT d.id FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id AND s.enabled"
-         " WHERE d.status IN ('pending', 'delivering') AND d.next_attempt_at <= now()"
-         " ORDER BY d.next_attempt_at LIMIT $1::integer FOR UPDATE OF d SKIP LOCKED)"
+         "WITH c AS (SELECT id FROM hdf_webhook_due($1::integer) AS id)"
          " UPDATE webhook_deliveries d SET status = 'delivering', claims = d.claims + 1,"
          " claimed_until = clock_timestamp() + $2::bigint * interval '1 millisecond',"
          " next_attempt_at = clock_timestamp() + $2::bigint * interval '1 millisecond', updated_at = now()"
@@ -984,20 +983,23 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
          " e.workspace_id, e.data::text, s.id, s.url, s.secret_enc,"
          " CASE WHEN s.previous_until > now() THEN s.previous_secret_enc END",
          2},
-    /* $1 delivery, $2 claims (the claim's token: a claim that expired and was taken over writes
-     * nothing), $3 ok|retry|fail, $4 retry delay ms, $5 HTTP status, $6 error, $7 body (4 KiB),
-     * $8 duration ms, $9 url, $10 attempt number */
+    /* Finished attempts, $1 a JSON array of {id, claims (the claim's token: a claim that expired
+     * and was taken over writes nothing), outcome ok|retry|fail, delay (retry, ms), status (HTTP,
+     * or null), error, body (first 4 KiB), duration (ms), url, attempt}: each delivery's next
+     * state and its attempt log row. Rows: the ids of the deliveries recorded. */
     [HDF_STMT_DELIVERY_COMPLETE] =
         {"delivery_complete",
-         "WITH d AS (UPDATE webhook_deliveries d SET attempts = $10::integer,"
-         " status = CASE $3::text WHEN 'ok' THEN 'succeeded' WHEN 'retry' THEN 'pending' ELSE 'failed' END,"
-         " next_attempt_at = CASE WHEN $3 = 'retry' THEN now() + $4::bigint * interval '1 millisecond' END,"
-         " claimed_until = NULL, last_status = $5::integer, last_error = $6::text, updated_at = now()"
-         " WHERE d.id = $1::bigint AND d.claims = $2::integer AND d.status = 'delivering' RETURNING d.id, d.subscription_id)"
+         "WITH a AS (SELECT * FROM json_to_recordset($1::json) AS a(id bigint, claims integer, outcome text, delay bigint,"
+         " status integer, error text, body text, duration integer, url text, attempt integer)),"
+         " d AS (UPDATE webhook_deliveries d SET attempts = a.attempt,"
+         " status = CASE a.outcome WHEN 'ok' THEN 'succeeded' WHEN 'retry' THEN 'pending' ELSE 'failed' END,"
+         " next_attempt_at = CASE WHEN a.outcome = 'retry' THEN now() + a.delay * interval '1 millisecond' END,"
+         " claimed_until = NULL, last_status = a.status, last_error = a.error, updated_at = now()"
+         " FROM a WHERE d.id = a.id AND d.claims = a.claims AND d.status = 'delivering' RETURNING d.id, d.subscription_id)"
          " INSERT INTO webhook_attempts (delivery_id, subscription_id, attempt, url, status, response_body, error, duration_ms)"
-         " SELECT d.id, d.subscription_id, $10::integer, $9::text, $5::integer, $7::text, $6::text, $8::integer FROM d"
-         " RETURNING id",
-         10},
+         " SELECT d.id, d.subscription_id, a.attempt, a.url, a.status, a.body, a.error, a.duration FROM d JOIN a ON a.id = d.id"
+         " ORDER BY d.id RETURNING delivery_id",
+         1},
     /* Milliseconds until the next delivery of an enabled subscription is due (negative: overdue);
      * no row when there is none. */
     [HDF_STMT_DELIVERY_NEXT_DUE] =
@@ -1006,6 +1008,22 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
          " FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id AND s.enabled"
          " WHERE d.status IN ('pending', 'delivering') ORDER BY d.next_attempt_at LIMIT 1",
          0},
+    /* ---- a worker's sleep (migrations/0009_outbox_wakeup.sql): register so that writers NOTIFY,
+     * removing rows of backends that are gone (a worker killed while asleep) ---- */
+    [HDF_STMT_DELIVERY_SLEEP] = {"delivery_sleep",
+                                 "WITH gone AS (DELETE FROM webhook_sleepers s WHERE s.backend_pid <> pg_backend_pid()"
+                                 " AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = s.backend_pid))"
+                                 " INSERT INTO webhook_sleepers (backend_pid) VALUES (pg_backend_pid()) ON CONFLICT DO NOTHING",
+                                 0},
+    /* Taken right after the registration committed: its in-progress transactions are the writers
+     * that may have looked for sleepers before the row existed. */
+    [HDF_STMT_DELIVERY_SNAPSHOT] = {"delivery_snapshot", "SELECT pg_current_snapshot()::text", 0},
+    /* How many transactions of snapshot $1 are still in progress. */
+    [HDF_STMT_DELIVERY_IN_PROGRESS] = {"delivery_in_progress",
+                                       "SELECT count(*) FROM pg_snapshot_xip($1::pg_snapshot) x"
+                                       " WHERE pg_xact_status(x) = 'in progress'",
+                                       1},
+    [HDF_STMT_DELIVERY_WAKE] = {"delivery_wake", "DELETE FROM webhook_sleepers WHERE backend_pid = pg_backend_pid()", 0},
     /* /metrics: deliveries not yet done, and the age in seconds of the oldest */
     [HDF_STMT_OUTBOX_STATS] = {"outbox_stats",
                                "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8"

@@ -1,9 +1,13 @@
 /*
  * delivery.c: the webhook delivery worker (see delivery.h). The loop: claim what is due when woken
- * (NOTIFY hdf_outbox, the next due time, a free slot after a full claim, or a 30 s safety net),
- * start one curl easy handle per claimed delivery, wait in curl_multi_poll on the transfers and on
- * the database socket, and record each finished attempt (webhook_attempts) with the delivery's
- * new state in one statement fenced by the claim's token. SSRF: the URL is vetted again, and every
+ * (NOTIFY hdf_outbox, the next due time, a free slot after a full claim, a short poll while work
+ * keeps coming, or a 30 s safety net), start one curl easy handle per claimed delivery, wait in
+ * curl_multi_poll on the transfers and on the database socket, and record each finished attempt
+ * (webhook_attempts) with the delivery's new state in one statement fenced by the claim's token.
+ * Awake and asleep: writers NOTIFY only while some worker sleeps (migrations/0009_outbox_wakeup.sql:
+ * a NOTIFY per change serializes the commits of every writer), so a worker that found work keeps
+ * claiming at growing intervals (5 ms doubling to 320 ms) and sleeps only when those found nothing;
+ * see "Awake and asleep" below. SSRF: the URL is vetted again, and every
  * address curl is about to connect to is classified in the open-socket callback, which refuses
  * those the configuration does not allow: the check sees the address actually connected to, so
  * DNS rebinding and numeric tricks in names do not get around it. Nothing secret or any body is
@@ -37,6 +41,15 @@
 #define RECONNECT_MS 1000
 #define POLL_MAX_MS 5000
 #define DRAIN_MS (HDF_DELIVERY_TIMEOUT_MS + 1000)
+#define IDLE_POLL_MIN_MS 5
+#define IDLE_POLL_MAX_MS 320
+#define SETTLE_MAX_MS 1000
+
+enum worker_state {
+    AWAKE,    /* claims again at growing intervals while work keeps coming; writers do not NOTIFY */
+    SETTLING, /* registered in webhook_sleepers; waiting for the writers that may have missed it */
+    ASLEEP,   /* registered; woken by NOTIFY, a due retry, the SLA timer or the safety net */
+};
 
 /* One attempt being sent. */
 struct transfer {
@@ -52,6 +65,12 @@ struct transfer {
     size_t resp_len;
     char refused[160]; /* why the open-socket callback refused an address */
     char errbuf[CURL_ERROR_SIZE];
+    /* the outcome, once finished (waiting in the loop's finished list to be recorded) */
+    const char *outcome; /* ok | retry | fail */
+    int64_t delay_ms, duration_ms;
+    long status;
+    int failed;
+    char error[CURL_ERROR_SIZE + 160];
 };
 
 struct loop {
@@ -59,11 +78,17 @@ struct loop {
     const struct hdf_config *cfg;
     CURLM *multi;
     PGconn *pg;
-    struct transfer *sending; /* in flight */
+    struct transfer *sending;  /* in flight */
+    struct transfer *finished; /* done, to be recorded by record_finished (one statement) */
     int in_flight;
     int want_claim;
     int64_t next_due_ms, next_safety_ms, next_stats_ms, next_sla_ms;
     hdf_backoff_policy_t policy;
+    enum worker_state state;
+    int64_t poll_ms;      /* AWAKE: the interval of the next claim that nothing asked for */
+    int64_t next_poll_ms; /* that claim (AWAKE), or the next settle probe (SETTLING); 0: none */
+    int64_t settle_ms;    /* SETTLING: the probe's interval, doubling up to SETTLE_MAX_MS */
+    char *snapshot;       /* SETTLING: pg_current_snapshot() right after registering */
 };
 
 static int64_t now_us(void)
@@ -78,11 +103,19 @@ static int64_t now_ms(void)
     return now_us() / 1000;
 }
 
-/* Runs a statement of db/statements.c (unprepared) on the worker's connection. */
+/* The statements of db/statements.c this worker runs, prepared when it connects (a claim every few
+ * milliseconds while awake: planning each one cost more than running it). */
+static const enum hdf_stmt worker_statements[] = {
+    HDF_STMT_DELIVERY_CLAIM, HDF_STMT_DELIVERY_COMPLETE, HDF_STMT_DELIVERY_NEXT_DUE,
+    HDF_STMT_DELIVERY_SLEEP, HDF_STMT_DELIVERY_SNAPSHOT, HDF_STMT_DELIVERY_IN_PROGRESS,
+    HDF_STMT_DELIVERY_WAKE,  HDF_STMT_OUTBOX_STATS,      HDF_STMT_SLA_TICK,
+};
+
+/* Runs a statement of db/statements.c (prepared by db_connect) on the worker's connection. */
 static PGresult *exec_stmt(struct loop *l, enum hdf_stmt stmt, const char *const *params)
 {
     const struct hdf_statement *s = &hdf_statements[stmt];
-    PGresult *res = PQexecParams(l->pg, s->sql, s->nparams, NULL, params, NULL, NULL, 0);
+    PGresult *res = PQexecPrepared(l->pg, s->name, s->nparams, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(res);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
         log_line(HDF_LOG_WARN, "webhook worker: statement failed", "\"statement\":\"%s\",\"sqlstate\":\"%s\"", s->name,
@@ -101,18 +134,43 @@ static int exec_simple(PGconn *pg, const char *sql)
     return ok ? 0 : -1;
 }
 
+static void forget_snapshot(struct loop *l)
+{
+    free(l->snapshot);
+    l->snapshot = NULL;
+}
+
+static int prepare_all(PGconn *pg)
+{
+    for (size_t i = 0; i < sizeof(worker_statements) / sizeof(worker_statements[0]); i++) {
+        const struct hdf_statement *s = &hdf_statements[worker_statements[i]];
+        PGresult *res = PQprepare(pg, s->name, s->sql, s->nparams, NULL);
+        int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+        if (!ok)
+            log_line(HDF_LOG_WARN, "webhook worker: prepare failed", "\"statement\":\"%s\",\"sqlstate\":\"%s\"", s->name,
+                     PQresultErrorField(res, PG_DIAG_SQLSTATE) != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "");
+        PQclear(res);
+        if (!ok)
+            return -1;
+    }
+    return 0;
+}
+
 static int db_connect(struct loop *l)
 {
     if (l->pg != NULL)
         PQfinish(l->pg);
     l->pg = PQconnectdb(l->cfg->database_url);
-    if (PQstatus(l->pg) != CONNECTION_OK || exec_simple(l->pg, hdf_session_setup_sql) != 0 ||
+    if (PQstatus(l->pg) != CONNECTION_OK || exec_simple(l->pg, hdf_session_setup_sql) != 0 || prepare_all(l->pg) != 0 ||
         exec_simple(l->pg, "LISTEN hdf_outbox") != 0) {
         PQfinish(l->pg);
         l->pg = NULL;
         return -1;
     }
-    l->want_claim = 1; /* notifications sent while disconnected were lost */
+    l->want_claim = 1;  /* notifications sent while disconnected were lost */
+    forget_snapshot(l); /* a registration went with the old backend (removed by the next sleeper) */
+    l->state = AWAKE;
+    l->poll_ms = IDLE_POLL_MIN_MS;
     return 0;
 }
 
@@ -259,31 +317,58 @@ static void text_sanitize(char *s, size_t len)
     }
 }
 
-/* Writes the attempt and the delivery's next state; retried once without the body (a body
- * Postgres refuses must not keep the delivery claimed). */
-static void record_attempt(struct loop *l, struct transfer *t, const char *outcome, int64_t delay_ms, long status,
-                           const char *error, int64_t duration_ms)
+/* One finished attempt as an element of DELIVERY_COMPLETE's array; NULL when out of memory. */
+static json_t *attempt_json(struct transfer *t, int with_body)
 {
-    char delay[24], st[16], dur[24], attempt[16];
-    snprintf(delay, sizeof(delay), "%lld", (long long)delay_ms);
-    snprintf(st, sizeof(st), "%ld", status);
-    snprintf(dur, sizeof(dur), "%lld", (long long)duration_ms);
-    snprintf(attempt, sizeof(attempt), "%d", t->attempt);
-    t->resp[t->resp_len] = '\0';
-    text_sanitize(t->resp, t->resp_len);
-    const char *params[] = {t->id, t->claims, outcome, delay, status > 0 ? st : NULL, error, status > 0 ? t->resp : NULL,
-                            dur,   t->url,    attempt};
+    int answered = t->status > 0;
+    return json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:I, s:s, s:i}", "id", t->id, "claims", t->claims, "outcome", t->outcome,
+                     "delay", (json_int_t)t->delay_ms, "status", answered ? json_integer(t->status) : json_null(), "error",
+                     t->failed ? json_string(t->error) : json_null(), "body",
+                     answered && with_body ? json_stringn(t->resp, t->resp_len) : json_null(), "duration",
+                     (json_int_t)t->duration_ms, "url", t->url, "attempt", t->attempt);
+}
+
+/* Runs DELIVERY_COMPLETE on every finished attempt; NULL on failure. */
+static PGresult *complete_finished(struct loop *l, int with_body)
+{
+    json_t *a = json_array();
+    for (struct transfer *t = l->finished; t != NULL; t = t->next)
+        json_array_append_new(a, attempt_json(t, with_body));
+    char *text = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    if (text == NULL)
+        return NULL;
+    const char *params[] = {text};
     PGresult *res = exec_stmt(l, HDF_STMT_DELIVERY_COMPLETE, params);
-    if (res == NULL && PQstatus(l->pg) == CONNECTION_OK) {
-        params[6] = NULL;
-        res = exec_stmt(l, HDF_STMT_DELIVERY_COMPLETE, params);
+    free(text);
+    return res;
+}
+
+/* Records the finished attempts and their deliveries' next states in one statement (one round
+ * trip and one commit for a whole poll's worth), then frees them. Retried once without the
+ * response bodies: a body Postgres refuses must not keep the deliveries claimed. An attempt whose
+ * claim expired and was taken over (its token moved on) is not recorded. */
+static void record_finished(struct loop *l)
+{
+    if (l->finished == NULL)
+        return;
+    PGresult *res = complete_finished(l, 1);
+    if (res == NULL && PQstatus(l->pg) == CONNECTION_OK)
+        res = complete_finished(l, 0);
+    while (l->finished != NULL) {
+        struct transfer *t = l->finished;
+        int recorded = 0;
+        for (int i = 0; res != NULL && i < PQntuples(res) && !recorded; i++)
+            recorded = strcmp(PQgetvalue(res, i, 0), t->id) == 0;
+        if (res != NULL && !recorded)
+            log_line(HDF_LOG_WARN, "webhook attempt not recorded: the claim expired and was taken over", "\"delivery\":%s", t->id);
+        l->finished = t->next;
+        transfer_free(t);
     }
-    if (res != NULL && PQntuples(res) == 0)
-        log_line(HDF_LOG_WARN, "webhook attempt not recorded: the claim expired and was taken over", "\"delivery\":%s", t->id);
     PQclear(res);
 }
 
-/* The outcome of a finished (or never started) attempt. */
+/* The outcome of a finished (or never started) attempt; the transfer moves to the finished list. */
 static void finish_attempt(struct loop *l, struct transfer *t, int ok, long status, const char *error)
 {
     int64_t duration_us = now_us() - t->started_us, delay = 0;
@@ -297,10 +382,20 @@ static void finish_attempt(struct loop *l, struct transfer *t, int ok, long stat
             l->next_due_ms = now_ms() + delay;
     }
     metrics_observe_delivery(m, (uint64_t)duration_us);
-    record_attempt(l, t, outcome, delay, status, error, duration_us / 1000);
     log_line(ok ? HDF_LOG_DEBUG : HDF_LOG_INFO, "webhook attempt",
              "\"delivery\":%s,\"attempt\":%d,\"outcome\":\"%s\",\"status\":%ld,\"duration_ms\":%lld", t->id, t->attempt, outcome,
              status, (long long)(duration_us / 1000));
+    t->outcome = outcome;
+    t->delay_ms = delay;
+    t->duration_ms = duration_us / 1000;
+    t->status = status;
+    t->failed = error != NULL;
+    snprintf(t->error, sizeof(t->error), "%s", error != NULL ? error : "");
+    text_sanitize(t->error, strlen(t->error));
+    text_sanitize(t->resp, t->resp_len);
+    t->next = l->finished;
+    t->prev = NULL;
+    l->finished = t;
 }
 
 static void on_done(struct loop *l, CURL *easy, CURLcode code)
@@ -322,7 +417,102 @@ static void on_done(struct loop *l, CURL *easy, CURLcode code)
     l->in_flight--;
     metrics_add(&hdf_metrics.wh_in_flight, -1);
     finish_attempt(l, t, ok, code == CURLE_OK ? status : 0, ok ? NULL : error);
-    transfer_free(t);
+}
+
+/* ---- awake and asleep ---- */
+
+/* When nothing was left to claim: when the next delivery falls due. */
+static void schedule_next_due(struct loop *l)
+{
+    PGresult *res = exec_stmt(l, HDF_STMT_DELIVERY_NEXT_DUE, NULL);
+    l->next_due_ms = 0;
+    if (res != NULL && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+        long long ms = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        /* due already, yet not claimed just now: another worker's claim holds it; look again soon */
+        l->next_due_ms = now_ms() + (ms > 0 ? ms + 1 : NEXT_DUE_RETRY_MS);
+    }
+    PQclear(res);
+}
+
+/* Back to AWAKE (a claim found work, or a NOTIFY came): leave webhook_sleepers, so that writers
+ * stop notifying unless another worker sleeps. */
+static void wake(struct loop *l)
+{
+    if (l->state != AWAKE) {
+        PQclear(exec_stmt(l, HDF_STMT_DELIVERY_WAKE, NULL));
+        forget_snapshot(l);
+        l->state = AWAKE;
+    }
+    l->poll_ms = IDLE_POLL_MIN_MS;
+}
+
+/* AWAKE -> SETTLING: register, then take a snapshot. A writer that looked for sleepers before the
+ * registration committed is, right after, either committed (the next claim sees its deliveries) or
+ * in progress in that snapshot: probes claim again until none of those is in progress. */
+static void begin_sleep(struct loop *l)
+{
+    PGresult *res = exec_stmt(l, HDF_STMT_DELIVERY_SLEEP, NULL);
+    PGresult *snap = res != NULL ? exec_stmt(l, HDF_STMT_DELIVERY_SNAPSHOT, NULL) : NULL;
+    PQclear(res);
+    l->state = SETTLING;
+    if (snap == NULL || (l->snapshot = strdup(PQgetvalue(snap, 0, 0))) == NULL) {
+        wake(l); /* stay awake; try again at the slowest poll */
+        l->poll_ms = IDLE_POLL_MAX_MS;
+        l->next_poll_ms = now_ms() + IDLE_POLL_MAX_MS;
+    } else {
+        l->settle_ms = 1;
+        l->next_poll_ms = now_ms(); /* the first probe at once */
+    }
+    PQclear(snap);
+}
+
+/* SETTLING: 1 when no transaction of the snapshot is in progress any more, so that a claim from
+ * now on sees whatever they queued. */
+static int settled(struct loop *l)
+{
+    const char *params[] = {l->snapshot};
+    PGresult *res = exec_stmt(l, HDF_STMT_DELIVERY_IN_PROGRESS, params);
+    int done = res != NULL && strtol(PQgetvalue(res, 0, 0), NULL, 10) == 0;
+    PQclear(res);
+    return done;
+}
+
+/* After a claim that found n rows (full: all it asked for): when to claim next, and when to sleep.
+ * settled_before: SETTLING, and settled() held just before the claim. */
+static void after_claim(struct loop *l, int n, int full, int settled_before)
+{
+    int64_t now = now_ms();
+    l->next_poll_ms = 0;
+    if (n > 0) {
+        wake(l);
+        if (full)
+            l->want_claim = 1; /* perhaps more: claim again when slots are free */
+        else
+            l->next_poll_ms = now + l->poll_ms;
+        return;
+    }
+    switch (l->state) {
+    case AWAKE:
+        l->poll_ms *= 2;
+        if (l->poll_ms <= IDLE_POLL_MAX_MS)
+            l->next_poll_ms = now + l->poll_ms;
+        else
+            begin_sleep(l);
+        break;
+    case SETTLING:
+        if (!settled_before) {
+            l->settle_ms = l->settle_ms * 2 < SETTLE_MAX_MS ? l->settle_ms * 2 : SETTLE_MAX_MS;
+            l->next_poll_ms = now + l->settle_ms;
+            break;
+        }
+        forget_snapshot(l);
+        l->state = ASLEEP;
+        schedule_next_due(l);
+        break;
+    case ASLEEP:
+        schedule_next_due(l);
+        break;
+    }
 }
 
 /* ---- claiming ---- */
@@ -354,7 +544,6 @@ static void start_row(struct loop *l, PGresult *res, int i)
         problem = why;
     if (problem != NULL) {
         finish_attempt(l, t, 0, 0, problem);
-        transfer_free(t);
         return;
     }
     snprintf(t->url, sizeof(t->url), "%s", u.canonical);
@@ -371,19 +560,6 @@ static void start_row(struct loop *l, PGresult *res, int i)
     metrics_add(&hdf_metrics.wh_in_flight, 1);
 }
 
-/* When nothing was left to claim: when the next delivery falls due. */
-static void schedule_next_due(struct loop *l)
-{
-    PGresult *res = exec_stmt(l, HDF_STMT_DELIVERY_NEXT_DUE, NULL);
-    l->next_due_ms = 0;
-    if (res != NULL && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
-        long long ms = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        /* due already, yet not claimed just now: another worker's claim holds it; look again soon */
-        l->next_due_ms = now_ms() + (ms > 0 ? ms + 1 : NEXT_DUE_RETRY_MS);
-    }
-    PQclear(res);
-}
-
 static void claim(struct loop *l)
 {
     int want = HDF_DELIVERY_MAX_IN_FLIGHT - l->in_flight;
@@ -393,19 +569,20 @@ static void claim(struct loop *l)
     snprintf(limit, sizeof(limit), "%d", want < CLAIM_BATCH ? want : CLAIM_BATCH);
     snprintf(lease, sizeof(lease), "%d", HDF_DELIVERY_LEASE_MS);
     const char *params[] = {limit, lease};
+    int settled_before = l->state == SETTLING && settled(l);
     PGresult *res = exec_stmt(l, HDF_STMT_DELIVERY_CLAIM, params);
     l->want_claim = 0;
     l->next_safety_ms = now_ms() + SAFETY_CLAIM_MS;
-    if (res == NULL)
+    if (res == NULL) {
+        l->next_poll_ms = now_ms() + IDLE_POLL_MAX_MS;
         return;
+    }
     int n = PQntuples(res);
     for (int i = 0; i < n; i++)
         start_row(l, res, i);
     PQclear(res);
-    if (n == (int)strtol(limit, NULL, 10))
-        l->want_claim = 1; /* perhaps more: claim again when slots are free */
-    else
-        schedule_next_due(l);
+    record_finished(l); /* rows that could not be sent */
+    after_claim(l, n, n == (int)strtol(limit, NULL, 10), settled_before);
 }
 
 static void update_stats(struct loop *l)
@@ -420,13 +597,16 @@ static void update_stats(struct loop *l)
 }
 
 /* SLA warnings and breaches that fell due (an index probe on sla_timers.fire_at); the events they
- * write wake every worker through NOTIFY like any other. A full batch runs again at once. */
+ * write wake sleeping workers through NOTIFY like any other, and this one claims them. A full
+ * batch runs again at once. */
 static void sla_tick(struct loop *l)
 {
     const char *params[] = {SLA_BATCH};
     PGresult *res = exec_stmt(l, HDF_STMT_SLA_TICK, params);
-    int full = res != NULL && PQntuples(res) == 1 && strtol(PQgetvalue(res, 0, 0), NULL, 10) >= strtol(SLA_BATCH, NULL, 10);
-    l->next_sla_ms = now_ms() + (full ? 0 : SLA_EVERY_MS);
+    long n = res != NULL && PQntuples(res) == 1 ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+    l->next_sla_ms = now_ms() + (n >= strtol(SLA_BATCH, NULL, 10) ? 0 : SLA_EVERY_MS);
+    if (n > 0)
+        l->want_claim = 1;
     PQclear(res);
 }
 
@@ -437,9 +617,14 @@ static void drain_notifications(struct loop *l)
     if (!PQconsumeInput(l->pg))
         return;
     PGnotify *n;
+    int woken = 0;
     while ((n = PQnotifies(l->pg)) != NULL) {
-        l->want_claim = 1;
+        woken = 1;
         PQfreemem(n);
+    }
+    if (woken) {
+        l->want_claim = 1;
+        wake(l); /* even if another worker claims it all: stay registered, and every write notifies */
     }
 }
 
@@ -452,6 +637,8 @@ static int poll_timeout(struct loop *l, int stopping)
         until = now;
     if (l->next_due_ms != 0 && l->next_due_ms < until)
         until = l->next_due_ms;
+    if (l->next_poll_ms != 0 && l->next_poll_ms < until)
+        until = l->next_poll_ms;
     if (l->next_safety_ms < until)
         until = l->next_safety_ms;
     if (!stopping && l->next_sla_ms < until)
@@ -468,6 +655,7 @@ static void collect_done(struct loop *l)
         if (m->msg == CURLMSG_DONE)
             on_done(l, m->easy_handle, m->data.result);
     }
+    record_finished(l);
 }
 
 static void step(struct loop *l, int stopping)
@@ -476,6 +664,10 @@ static void step(struct loop *l, int stopping)
     if (!stopping) {
         if (l->next_due_ms != 0 && now_ms() >= l->next_due_ms) {
             l->next_due_ms = 0;
+            l->want_claim = 1;
+        }
+        if (l->next_poll_ms != 0 && now_ms() >= l->next_poll_ms) {
+            l->next_poll_ms = 0;
             l->want_claim = 1;
         }
         if (now_ms() >= l->next_safety_ms)
@@ -519,7 +711,7 @@ static void run(struct loop *l)
 static void *delivery_main(void *arg)
 {
     struct hdf_delivery_worker *w = arg;
-    struct loop l = {.w = w, .cfg = w->cfg, .multi = w->multi, .want_claim = 1};
+    struct loop l = {.w = w, .cfg = w->cfg, .multi = w->multi, .want_claim = 1, .poll_ms = IDLE_POLL_MIN_MS};
     l.policy = backoff_policy_default(w->cfg->webhook_backoff_ms);
     log_batch_start();
     log_line(HDF_LOG_INFO, "webhook worker started", "\"max_in_flight\":%d", HDF_DELIVERY_MAX_IN_FLIGHT);
@@ -532,6 +724,9 @@ static void *delivery_main(void *arg)
         metrics_add(&hdf_metrics.wh_in_flight, -1);
         transfer_free(t);
     }
+    if (l.pg != NULL && PQstatus(l.pg) == CONNECTION_OK)
+        wake(&l); /* writers need not notify a worker that is gone */
+    forget_snapshot(&l);
     if (l.pg != NULL)
         PQfinish(l.pg);
     log_line(HDF_LOG_INFO, "webhook worker stopped", NULL);
