@@ -33,6 +33,8 @@ const char config_help_text[] =
     "  HDF_WEBHOOK_ALLOW_HTTP    1: webhook URLs may be http (default: https only)\n"
     "  HDF_WEBHOOK_ALLOW_PRIVATE 1: webhooks may reach loopback, private and link-local addresses\n"
     "  HDF_WEBHOOK_BACKOFF_MS    base of the retry backoff (default 1000)\n"
+    "  HDF_EVENT_RETENTION_DAYS  days events (and their finished deliveries) stay in the feed and the delivery log\n"
+    "                            (default 30; 0 keeps them forever)\n"
     "  HDF_RATE_LIMIT_<CATEGORY> <limit>/<window seconds> or off, per API key; categories TICKET_CREATE (300/60),\n"
     "                            TICKET_UPDATE (600/60), CUSTOMER (600/60), READ (1200/60), ADMIN (120/60)\n"
     "  HDF_SOFT_THROTTLE_AFTER_S   seconds a workspace may stay over its limits before soft-throttle (default 600)\n"
@@ -188,6 +190,9 @@ static int load_webhooks(struct getter *g, struct hdf_config *c)
     if (get_int(g, "HDF_SECRET_OVERLAP_S", 0, 30LL * 86400, 86400, &n) != 0)
         return -1;
     c->secret_overlap_s = n;
+    if (get_int(g, "HDF_EVENT_RETENTION_DAYS", 0, 36500, 30, &n) != 0)
+        return -1;
+    c->event_retention_days = (int)n;
     return 0;
 }
 

@@ -40,6 +40,7 @@ struct hdf_config {
     int webhook_flags;          /* HDF_SSRF_ALLOW_HTTP | HDF_SSRF_ALLOW_PRIVATE (webhook/ssrf.h) */
     int64_t webhook_backoff_ms; /* HDF_WEBHOOK_BACKOFF_MS */
     int64_t secret_overlap_s;   /* HDF_SECRET_OVERLAP_S: a rotated secret keeps signing this long */
+    int event_retention_days;   /* HDF_EVENT_RETENTION_DAYS: 0 keeps events and deliveries forever */
     int no_delivery_worker;     /* serve --no-worker (not from the environment) */
 };
 

@@ -73,6 +73,8 @@ static void on_tick(h2o_timeout_entry_t *entry)
     ratelimit_tick(w);
     if (w->index == 0 && !w->stopping && h2o_now(w->loop) >= w->next_purge_at)
         w->next_purge_at = h2o_now(w->loop) + (idem_purge_expired(w) == 0 ? WORKER_PURGE_EVERY_MS : WORKER_PURGE_RETRY_MS);
+    if (w->index == 0 && !w->stopping)
+        outbox_retention_tick(&w->retention, w->db);
     if (!w->stopping && atomic_load(&shutdown_requested))
         begin_shutdown(w);
     if (w->stopping) {
@@ -102,6 +104,7 @@ static void *worker_main(void *arg)
     w->db = db_pool_create(w->loop, w->cfg);
     w->auth_cache = auth_cache_create();
     w->ratelimit = ratelimit_create(w);
+    outbox_retention_init(&w->retention, w->loop, w->cfg->event_retention_days);
     h2o_timeout_init(w->loop, &w->tick_timeout, WORKER_TICK_MS);
     w->tick.cb = on_tick;
     h2o_timeout_link(w->loop, &w->tick_timeout, &w->tick);
@@ -116,6 +119,7 @@ static void *worker_main(void *arg)
      * next, which closes them. The pool is closed so Postgres sees a clean disconnect. */
     ratelimit_destroy(w->ratelimit);
     w->ratelimit = NULL;
+    outbox_retention_stop(&w->retention);
     db_pool_destroy(w->db);
     w->db = NULL;
     auth_cache_destroy(w->auth_cache);

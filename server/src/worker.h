@@ -11,6 +11,7 @@
 #include "config.h"
 #include "db/chore.h"
 #include "db/pool.h"
+#include "outbox/retention.h"
 
 struct hdf_auth_cache;
 struct hdf_ratelimit;
@@ -34,6 +35,7 @@ struct hdf_worker {
     int64_t in_flight;
     struct hdf_db_chore idem_purge; /* housekeeping (worker 0) */
     uint64_t next_purge_at;
+    struct hdf_outbox_retention retention; /* worker 0 */
     uint64_t shutdown_deadline;
     int stopping, done;
 };

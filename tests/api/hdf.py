@@ -380,6 +380,14 @@ def run_cli(args, env=None, timeout=60):
                              f'(stdout {e.stdout!r}, stderr {e.stderr!r})')
 
 
+def create_migrated_db(pg, name):
+    """A fresh database `name` (dropped first if it exists) with every migration applied."""
+    pg.psql(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)', db='postgres')
+    pg.psql(f'CREATE DATABASE {name}', db='postgres')
+    r = run_cli(['migrate'], env={'DATABASE_URL': pg.url(name)}, timeout=120)
+    assert r.returncode == 0, f'helpdeskflow migrate on {name} exited {r.returncode}:\n{r.stdout}\n{r.stderr}'
+
+
 class ServerProc:
     """One `helpdeskflow serve` process with stdout and stderr in files under logdir."""
 

@@ -105,10 +105,7 @@ def receiver():
 
 @pytest.fixture(scope='module')
 def whdb(pg, migrated):
-    pg.psql(f'DROP DATABASE IF EXISTS {DB}', db='postgres')
-    pg.psql(f'CREATE DATABASE {DB}', db='postgres')
-    r = hdf.run_cli(['migrate'], env={'DATABASE_URL': pg.url(DB)}, timeout=120)
-    assert r.returncode == 0, r.stderr
+    hdf.create_migrated_db(pg, DB)
     return pg
 
 

@@ -330,6 +330,7 @@ static void test_webhook_settings(void **state)
     assert_int_equal(c.webhook_backoff_ms, 1000);
     assert_int_equal(c.secret_overlap_s, 86400);
     assert_int_equal(c.nsecret_keys, 0);
+    assert_int_equal(c.event_retention_days, 30);
     config_free(&c);
     env_set("HDF_SECRET_KEY", key);
     env_set("HDF_SECRET_KEY_PREVIOUS", prev);
@@ -349,6 +350,21 @@ static void test_webhook_settings(void **state)
     expect_error("HDF_SECRET_OVERLAP_S", "-1", "HDF_SECRET_OVERLAP_S");
     env_set("HDF_SECRET_OVERLAP_S", "60");
     expect_error("HDF_SECRET_KEY_PREVIOUS", "abc", "HDF_SECRET_KEY_PREVIOUS");
+}
+
+static void test_event_retention(void **state)
+{
+    (void)state;
+    struct hdf_config c;
+    expect_ok("HDF_EVENT_RETENTION_DAYS", "0", &c); /* keep forever */
+    assert_int_equal(c.event_retention_days, 0);
+    config_free(&c);
+    expect_ok("HDF_EVENT_RETENTION_DAYS", "36500", &c);
+    assert_int_equal(c.event_retention_days, 36500);
+    config_free(&c);
+    expect_error("HDF_EVENT_RETENTION_DAYS", "-1", "HDF_EVENT_RETENTION_DAYS");
+    expect_error("HDF_EVENT_RETENTION_DAYS", "36501", "HDF_EVENT_RETENTION_DAYS");
+    expect_error("HDF_EVENT_RETENTION_DAYS", "7d", "HDF_EVENT_RETENTION_DAYS");
 }
 
 static void test_log_level(void **state)
@@ -401,7 +417,8 @@ static void test_help_text_lists_every_variable(void **state)
                                        "HDF_SECRET_OVERLAP_S",
                                        "HDF_WEBHOOK_ALLOW_HTTP",
                                        "HDF_WEBHOOK_ALLOW_PRIVATE",
-                                       "HDF_WEBHOOK_BACKOFF_MS"};
+                                       "HDF_WEBHOOK_BACKOFF_MS",
+                                       "HDF_EVENT_RETENTION_DAYS"};
     for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
         if (strstr(config_help_text, vars[i]) == NULL)
             fail_msg("--help does not mention %s", vars[i]);
@@ -420,6 +437,7 @@ int main(void)
         cmocka_unit_test_setup(test_tls_pair, setup),
         cmocka_unit_test_setup(test_secret_key, setup),
         cmocka_unit_test_setup(test_webhook_settings, setup),
+        cmocka_unit_test_setup(test_event_retention, setup),
         cmocka_unit_test_setup(test_log_level, setup),
         cmocka_unit_test_setup(test_small_error_buffer, setup),
         cmocka_unit_test_setup(test_help_text_lists_every_variable, setup),

@@ -133,15 +133,17 @@ static void render_webhooks(struct out *o)
          (double)gauge(&hdf_metrics.wh_oldest_age_ms) / 1e3);
     render_gauge(o, "hdf_webhook_in_flight", "Webhook requests being sent by this process.", "gauge",
                  gauge(&hdf_metrics.wh_in_flight));
-    emit(o,
-         "# HELP hdf_webhook_claims_total Claim statements run by this process's delivery worker.\n"
-         "# TYPE hdf_webhook_claims_total counter\nhdf_webhook_claims_total %ju\n"
-         "# HELP hdf_webhook_worker_sleeps_total Times the delivery worker went to sleep (writers then notify).\n"
-         "# TYPE hdf_webhook_worker_sleeps_total counter\nhdf_webhook_worker_sleeps_total %ju\n"
-         "# HELP hdf_webhook_worker_notified_total Times a NOTIFY woke the delivery worker.\n"
-         "# TYPE hdf_webhook_worker_notified_total counter\nhdf_webhook_worker_notified_total %ju\n",
-         (uintmax_t)load(&hdf_metrics.wh_claims), (uintmax_t)load(&hdf_metrics.wh_sleeps),
-         (uintmax_t)load(&hdf_metrics.wh_notified));
+    render_gauge(o, "hdf_webhook_claims_total", "Claim statements run by this process's delivery worker.", "counter",
+                 (int64_t)load(&hdf_metrics.wh_claims));
+    render_gauge(o, "hdf_webhook_worker_sleeps_total", "Times the delivery worker went to sleep (writers then notify).", "counter",
+                 (int64_t)load(&hdf_metrics.wh_sleeps));
+    render_gauge(o, "hdf_webhook_worker_notified_total", "Times a NOTIFY woke the delivery worker.", "counter",
+                 (int64_t)load(&hdf_metrics.wh_notified));
+    render_gauge(o, "hdf_outbox_purged_events_total", "Outbox events deleted by this process's retention purge.", "counter",
+                 (int64_t)load(&hdf_metrics.wh_purged_events));
+    render_gauge(o, "hdf_outbox_purged_deliveries_total",
+                 "Webhook deliveries (and their attempts) deleted by this process's retention purge.", "counter",
+                 (int64_t)load(&hdf_metrics.wh_purged_deliveries));
 }
 
 static void render_latency(struct out *o)

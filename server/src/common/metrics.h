@@ -38,6 +38,8 @@ struct hdf_metrics {
     atomic_int_fast64_t wh_outbox_depth, wh_oldest_age_ms, wh_in_flight;
     /* the worker's claims, and how often it went to sleep and was woken by a NOTIFY */
     atomic_uint_fast64_t wh_claims, wh_sleeps, wh_notified;
+    /* the retention purge (outbox/retention.c): rows it deleted */
+    atomic_uint_fast64_t wh_purged_events, wh_purged_deliveries;
 };
 
 enum hdf_wh_outcome { HDF_WH_SUCCEEDED = 0, HDF_WH_RETRIED, HDF_WH_FAILED };

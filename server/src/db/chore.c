@@ -7,10 +7,13 @@
 static void on_chore_done(hdf_db_waiter_t *w, PGresult *res, hdf_error_t err)
 {
     struct hdf_db_chore *c = H2O_STRUCT_FROM_MEMBER(struct hdf_db_chore, db, w);
-    if (err == HDF_OK && db_error_from_result(res) == HDF_E_INTERNAL)
+    hdf_error_t e = err == HDF_OK ? db_error_from_result(res) : err;
+    if (e == HDF_E_INTERNAL)
         db_log_error(hdf_statements[c->stmt].name, res);
-    db_release(w);
     c->busy = 0;
+    if (c->on_done != NULL)
+        c->on_done(c, e == HDF_OK ? res : NULL);
+    db_release(w);
 }
 
 static void on_chore_conn(hdf_db_waiter_t *w, hdf_error_t err)
@@ -18,9 +21,11 @@ static void on_chore_conn(hdf_db_waiter_t *w, hdf_error_t err)
     struct hdf_db_chore *c = H2O_STRUCT_FROM_MEMBER(struct hdf_db_chore, db, w);
     if (err != HDF_OK) {
         c->busy = 0;
+        if (c->on_done != NULL)
+            c->on_done(c, NULL);
         return;
     }
-    db_query(w, c->stmt, NULL, NULL, on_chore_done);
+    db_query(w, c->stmt, c->params, NULL, on_chore_done);
 }
 
 int db_chore_run(hdf_db_pool_t *pool, struct hdf_db_chore *c)

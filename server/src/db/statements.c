@@ -959,11 +959,12 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
                               " AND ($4::text IS NULL OR e.type = $4) ORDER BY e.id LIMIT $3",
                               4},
     /* New pending deliveries of event $2 to every enabled subscription that asks for its type or
-     * had it delivered before; wakes the workers. One row (event id, JSON array of the deliveries)
-     * or none when the event is not the workspace's. */
+     * had it delivered before; wakes the workers. The event is locked (FOR KEY SHARE) so that the
+     * retention purge, which skips locked events, cannot delete it under the new deliveries. One row (event id, JSON array of the
+     * deliveries) or none when the event is not the workspace's. */
     [HDF_STMT_EVENT_REDELIVER] =
         {"event_redeliver",
-         "WITH e AS (SELECT id, event_id, type FROM outbox_events WHERE workspace_id = $1 AND event_id = $2),"
+         "WITH e AS (SELECT id, event_id, type FROM outbox_events WHERE workspace_id = $1 AND event_id = $2 FOR KEY SHARE),"
          " ins AS (INSERT INTO webhook_deliveries (workspace_id, event_id, subscription_id, next_attempt_at)"
          " SELECT $1, e.id, s.id, now() FROM e JOIN webhook_subscriptions s ON s.workspace_id = $1 AND s.enabled"
          " AND (e.type = ANY (s.events) OR EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.event_id = e.id"
@@ -1036,4 +1037,12 @@ const struct hdf_statement hdf_statements[HDF_STMT__COUNT] = {
                                0},
     /* SLA notifications due now (at most $1; migrations/0008_webhooks.sql): the number of events written */
     [HDF_STMT_SLA_TICK] = {"sla_tick", "SELECT hdf_sla_tick($1::integer)", 1},
+    /* ---- outbox retention (outbox/retention.c; migrations/0010_outbox_retention.sql) ----
+     * $1 the cursor (last event id looked at), $2 HDF_EVENT_RETENTION_DAYS (> 0): one bounded run,
+     * at most 1000 events looked at. One row: next cursor, whether to run again soon, and what
+     * was deleted. */
+    [HDF_STMT_OUTBOX_PURGE] = {"outbox_purge",
+                               "SELECT next_after, more, events, deliveries, attempts, orphans"
+                               " FROM hdf_outbox_purge($1::bigint, $2::integer, 1000)",
+                               2},
 };
