@@ -4,8 +4,6 @@
 -- (server/src/outbox/retention.c). No index is added to outbox_events or webhook_deliveries: the
 -- purge walks the events' primary key (ids grow with time) and finds deliveries through
 -- webhook_deliveries_event_idx, so the request path's inserts cost what they did.
--- (Version 0009 is taken by another change; the migration runner applies whatever versions exist,
--- in order, and a gap is fine.)
 
 -- Attempts by delivery. Without it, ON DELETE CASCADE from webhook_deliveries (this purge, and a
 -- deleted subscription's deliveries) scans the whole attempt log once per deleted delivery. The
@@ -14,44 +12,51 @@ CREATE INDEX webhook_attempts_delivery_idx ON webhook_attempts (delivery_id);
 
 -- Deletes the events that HDF_EVENT_RETENTION_DAYS (keep_days) lets go, with their deliveries and
 -- attempts, looking at no more than `batch` events: the next ones by id after after_id, up to the
--- first one still within retention (ids grow with time, so the rest are younger still). An event goes only when none of its deliveries keeps it: a
--- delivery keeps its event while it is pending or being sent, and when it failed for good and was
--- not redelivered (no later delivery of the event to the same subscription): the contract keeps a
--- failed delivery in the log until it is redelivered, and redelivery needs the event.
+-- first one still within retention (ids grow with time, so the rest are younger still). An event
+-- goes only when none of its deliveries keeps it: a delivery keeps its event while it is pending or
+-- being sent, and when it failed for good and was not redelivered (no later delivery of the event
+-- to the same subscription): the contract keeps a failed delivery in the log until it is
+-- redelivered, and redelivery needs the event. At most 10,000 deliveries (and their attempts, at
+-- most 3 each) go per call; an event whose deliveries are not all gone yet stays for the next call.
 --
 -- Returns next_after, where the next call starts (the last event looked at that was past
--- retention, kept or not), and more: the whole window was past retention, so call again soon.
--- The caller keeps the cursor and starts again from 0 now and then, so that events kept for a
--- failed delivery are looked at again (they may have been redelivered since) without every call
+-- retention, kept or not; the same start again while deliveries are left), and more: call again
+-- soon. The caller keeps the cursor and starts again from 0 now and then, so that events kept for
+-- a failed delivery are looked at again (they may have been redelivered since) without every call
 -- reading them.
 --
--- Concurrency: events are locked FOR UPDATE SKIP LOCKED (two servers purging share the work), and
--- the deletes touch only finished deliveries (succeeded, failed), which the delivery workers no
--- longer lock or update. The one lock it may wait for is a delivery row held by a subscription
--- being deleted; lock_timeout bounds that wait (the call then fails and is simply made again
--- later) so that it never waits long enough to take part in a deadlock.
+-- Concurrency: first the window's events are locked FOR UPDATE SKIP LOCKED (two servers purging
+-- share the work, and an event that a redelivery holds FOR KEY SHARE is skipped: a redelivery that
+-- comes after the lock waits for this transaction and then finds no event, 404). Then, in a new
+-- statement with a new snapshot, what keeps each locked event is judged and the rest deleted: a
+-- redelivery that committed before the lock is seen there and keeps its event. The deletes touch
+-- only finished deliveries (succeeded, failed), which the delivery workers no longer lock or
+-- update. The one lock it may wait for is a delivery row held by a subscription being deleted;
+-- lock_timeout bounds that wait (the call then fails and is made again later).
 --
--- Also deletes up to 100 deliveries queued for events that no longer exist (orphans): a
--- redelivery (POST /v1/events/{id}/redeliver reads the event without locking it) that commits
--- while this purge deletes its event leaves one, and the workers could never claim it. Only the
--- deliveries the workers would claim first are looked at (the same index and order as their
--- claim), so this costs one short index scan.
+-- Also deletes up to 100 deliveries queued for events that no longer exist (orphans): none should
+-- exist (redelivery locks its event), so this is a safety net whose count the server logs. Only the
+-- deliveries the workers would claim first are looked at (their claim's index and order).
 --
 -- SECURITY DEFINER: the server's role gets no DELETE on outbox_events (the durable feed); it may
--- only purge by these rules. pg_temp comes last in its search_path, so a caller's temporary table
+-- only purge by these rules, with keep_days of at least 1. STRICT: a NULL argument purges nothing
+-- (rather than every event). pg_temp comes last in its search_path, so a caller's temporary table
 -- cannot stand in for one of these tables.
 CREATE FUNCTION hdf_outbox_purge(after_id bigint, keep_days integer, batch integer, OUT next_after bigint, OUT more boolean,
                                  OUT events bigint, OUT deliveries bigint, OUT attempts bigint, OUT orphans bigint)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp SET lock_timeout = '200ms' AS $$
+LANGUAGE plpgsql STRICT SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp SET lock_timeout = '200ms'
+SET TimeZone = 'UTC' AS $$
 DECLARE
+    max_deliveries constant integer := 10000;
     cutoff constant timestamptz := now() - make_interval(days => keep_days);
     walked bigint[] := '{}'; -- the events of the window (all past retention)
+    locked bigint[];         -- those this call holds
     young boolean := false;  -- the window ended at an event still within retention
     r record;
 BEGIN
-    IF keep_days < 1 OR batch < 1 THEN
-        RAISE EXCEPTION 'hdf_outbox_purge: keep_days and batch must be positive (got %, %)', keep_days, batch
-            USING ERRCODE = '22023';
+    IF keep_days NOT BETWEEN 1 AND 36500 OR batch NOT BETWEEN 1 AND 10000 OR after_id < 0 THEN
+        RAISE EXCEPTION 'hdf_outbox_purge: keep_days must be 1..36500, batch 1..10000, after_id >= 0 (got %, %, %)',
+            keep_days, batch, after_id USING ERRCODE = '22023';
     END IF;
 
     -- The window: a range scan of the primary key, read a few rows at a time, that stops at the
@@ -67,24 +72,33 @@ BEGIN
     next_after := coalesce(walked[cardinality(walked)], after_id);
     more := NOT young AND cardinality(walked) = batch;
 
-    -- One statement, one snapshot: what keeps an event and what is deleted are judged alike.
-    WITH c AS (
-        SELECT e.id FROM outbox_events e
-        WHERE e.id = ANY (walked)
-          AND NOT EXISTS (
-              SELECT 1 FROM webhook_deliveries d
-              WHERE d.event_id = e.id
-                AND (d.status IN ('pending', 'delivering')
-                     OR d.status = 'failed' AND NOT EXISTS (SELECT 1 FROM webhook_deliveries l
-                                                            WHERE l.event_id = d.event_id
-                                                              AND l.subscription_id = d.subscription_id AND l.id > d.id)))
-        FOR UPDATE OF e SKIP LOCKED),
+    locked := ARRAY(SELECT id FROM outbox_events WHERE id = ANY (walked) ORDER BY id FOR UPDATE SKIP LOCKED);
+
     -- (arrays, not joins: the planner cannot know these sets are small, and would hash whole tables)
-    gd AS (DELETE FROM webhook_deliveries WHERE event_id = ANY (ARRAY(SELECT id FROM c)) RETURNING id),
+    WITH c AS (
+        SELECT e.id FROM unnest(locked) AS e(id)
+        WHERE NOT EXISTS (
+            SELECT 1 FROM webhook_deliveries d
+            WHERE d.event_id = e.id
+              AND (d.status IN ('pending', 'delivering')
+                   OR d.status = 'failed' AND NOT EXISTS (SELECT 1 FROM webhook_deliveries l
+                                                          WHERE l.event_id = d.event_id
+                                                            AND l.subscription_id = d.subscription_id AND l.id > d.id)))),
+    gd AS (DELETE FROM webhook_deliveries
+           WHERE id = ANY (ARRAY(SELECT d.id FROM webhook_deliveries d WHERE d.event_id = ANY (ARRAY(SELECT id FROM c))
+                                 LIMIT max_deliveries))
+           RETURNING id),
     ga AS (DELETE FROM webhook_attempts WHERE delivery_id = ANY (ARRAY(SELECT id FROM gd)) RETURNING 1),
-    ge AS (DELETE FROM outbox_events WHERE id = ANY (ARRAY(SELECT id FROM c)) RETURNING 1)
+    -- an event goes with its last delivery (this statement's snapshot still shows the deleted ones)
+    ge AS (DELETE FROM outbox_events e WHERE e.id = ANY (ARRAY(SELECT id FROM c))
+             AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.id <> ALL (ARRAY(SELECT id FROM gd)))
+           RETURNING 1)
     SELECT (SELECT count(*) FROM ge), (SELECT count(*) FROM gd), (SELECT count(*) FROM ga)
     INTO events, deliveries, attempts;
+    IF deliveries = max_deliveries THEN -- some may be left: the same window again
+        next_after := after_id;
+        more := true;
+    END IF;
 
     DELETE FROM webhook_deliveries WHERE id IN (
         SELECT x.id FROM webhook_deliveries x
@@ -103,6 +117,16 @@ REVOKE EXECUTE ON FUNCTION hdf_outbox_purge(bigint, integer, integer) FROM PUBLI
 GRANT EXECUTE ON FUNCTION hdf_outbox_purge(bigint, integer, integer) TO hdf_server;
 
 -- POST /v1/events/{id}/redeliver locks the event FOR KEY SHARE while it queues new deliveries, so
--- that the purge (which skips locked events) cannot delete it under them. Postgres asks for UPDATE
--- on some column to take a row lock; this column is the one that no statement of the server updates.
+-- that the purge cannot delete it under them. Postgres asks for UPDATE on some column to take a
+-- row lock, so the server gets it on one column, and a trigger keeps events as they were written:
+-- the feed is append-only (rows leave only through the purge above).
 GRANT UPDATE (schema_version) ON outbox_events TO hdf_server;
+
+CREATE FUNCTION hdf_outbox_events_immutable() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'outbox_events rows are never updated' USING ERRCODE = '42501';
+END
+$$;
+CREATE TRIGGER outbox_events_immutable BEFORE UPDATE ON outbox_events
+    FOR EACH STATEMENT EXECUTE FUNCTION hdf_outbox_events_immutable();

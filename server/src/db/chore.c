@@ -2,6 +2,7 @@
  * chore.c: housekeeping statements on idle connections (see chore.h).
  */
 #include "db/chore.h"
+#include "common/log.h"
 #include "db/sqlstate.h"
 
 static void on_chore_done(hdf_db_waiter_t *w, PGresult *res, hdf_error_t err)
@@ -10,7 +11,11 @@ static void on_chore_done(hdf_db_waiter_t *w, PGresult *res, hdf_error_t err)
     hdf_error_t e = err == HDF_OK ? db_error_from_result(res) : err;
     if (e == HDF_E_INTERNAL)
         db_log_error(hdf_statements[c->stmt].name, res);
+    else if (e != HDF_OK && err == HDF_OK) /* a timeout or a lock not granted: silent, it could repeat forever */
+        log_line(HDF_LOG_WARN, "chore failed", "\"statement\":\"%s\",\"sqlstate\":\"%s\"", hdf_statements[c->stmt].name,
+                 PQresultErrorField(res, PG_DIAG_SQLSTATE) != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "");
     c->busy = 0;
+    /* on_done must not run this chore again: its waiter still holds the connection until below */
     if (c->on_done != NULL)
         c->on_done(c, e == HDF_OK ? res : NULL);
     db_release(w);

@@ -37,6 +37,8 @@ static void on_purged(struct hdf_db_chore *c, PGresult *res)
     }
     atomic_fetch_add_explicit(&hdf_metrics.wh_purged_events, (uint64_t)events, memory_order_relaxed);
     atomic_fetch_add_explicit(&hdf_metrics.wh_purged_deliveries, (uint64_t)(deliveries + orphans), memory_order_relaxed);
+    if (orphans > 0) /* none should exist: redelivery locks its event against this purge */
+        log_line(HDF_LOG_WARN, "outbox purge removed deliveries of missing events", "\"orphan_deliveries\":%" PRId64, orphans);
     if (events + deliveries + attempts + orphans > 0)
         log_line(HDF_LOG_INFO, "outbox purge",
                  "\"events\":%" PRId64 ",\"deliveries\":%" PRId64 ",\"attempts\":%" PRId64 ",\"orphan_deliveries\":%" PRId64,
