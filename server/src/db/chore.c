@@ -13,7 +13,7 @@ static void on_chore_done(hdf_db_waiter_t *w, PGresult *res, hdf_error_t err)
         db_log_error(hdf_statements[c->stmt].name, res);
     else if (e != HDF_OK && err == HDF_OK) /* a timeout or a lock not granted: silent, it could repeat forever */
         log_line(HDF_LOG_WARN, "chore failed", "\"statement\":\"%s\",\"sqlstate\":\"%s\"", hdf_statements[c->stmt].name,
-                 PQresultErrorField(res, PG_DIAG_SQLSTATE) != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "");
+                 db_sqlstate(res));
     c->busy = 0;
     /* on_done must not run this chore again: its waiter still holds the connection until below */
     if (c->on_done != NULL)

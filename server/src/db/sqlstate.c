@@ -97,3 +97,9 @@ void db_log_error(const char *what, const PGresult *res)
     log_line(HDF_LOG_ERROR, "database error", "\"what\":\"%s\",\"sqlstate\":\"%s\",\"constraint\":\"%s\",\"message\":\"%s\"", what,
              state != NULL ? state : "", constraint, msg);
 }
+
+const char *db_sqlstate(const PGresult *res)
+{
+    const char *st = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    return st != NULL ? st : "";
+}

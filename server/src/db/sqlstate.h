@@ -21,5 +21,7 @@ void db_conflict_describe(const PGresult *res, struct hdf_db_conflict *out);
 /* Logs a failed result: SQLSTATE, constraint and the primary message; never DETAIL (it can echo
  * values such as email addresses). */
 void db_log_error(const char *what, const PGresult *res);
+/* The SQLSTATE of a failed result, "" when it has none (for log lines). */
+const char *db_sqlstate(const PGresult *res);
 
 #endif

@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/util.h"
+#include "db/sqlstate.h"
 #include "db/statements.h"
 #include "webhook/backoff.h"
 #include "webhook/event.h"
@@ -112,12 +113,6 @@ static const enum hdf_stmt worker_statements[] = {
     HDF_STMT_DELIVERY_WAKE,  HDF_STMT_OUTBOX_STATS,       HDF_STMT_SLA_TICK,
 };
 
-static const char *sqlstate_of(const PGresult *res)
-{
-    const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    return st != NULL ? st : "";
-}
-
 /* Runs a statement of db/statements.c (prepared by db_connect) on the worker's connection. */
 static PGresult *exec_stmt(struct loop *l, enum hdf_stmt stmt, const char *const *params)
 {
@@ -126,7 +121,7 @@ static PGresult *exec_stmt(struct loop *l, enum hdf_stmt stmt, const char *const
     ExecStatusType st = PQresultStatus(res);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
         log_line(HDF_LOG_WARN, "webhook worker: statement failed", "\"statement\":\"%s\",\"sqlstate\":\"%s\"", s->name,
-                 sqlstate_of(res));
+                 db_sqlstate(res));
         PQclear(res);
         return NULL;
     }
@@ -149,7 +144,7 @@ static int prepare_all(PGconn *pg)
         int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
         if (!ok)
             log_line(HDF_LOG_WARN, "webhook worker: prepare failed", "\"statement\":\"%s\",\"sqlstate\":\"%s\"", s->name,
-                     sqlstate_of(res));
+                     db_sqlstate(res));
         PQclear(res);
         if (!ok)
             return -1;
